@@ -1,0 +1,18 @@
+//! `lego-data`: the formats of lego and the step from agent trajectories to training examples.
+//!
+//! - [`Task`] and [`Trajectory`] are the records everything else passes around: a SWE-bench
+//!   instance (with SWE-smith's and lego's own fields) and an agent episode in OpenAI chat shape,
+//!   with per-step metadata ([`StepMeta`]) and SWE-Lego's per-turn `turn_mask`.
+//!
+//! This crate deliberately links neither libtorch (`tch`), Docker (`bollard`) nor an async
+//! runtime (`tokio`), and starts no process: it is the light crate any downstream user can take
+//! alone.
+
+mod error;
+mod schema;
+
+pub use error::{Error, Result};
+pub use schema::{
+    FunctionCall, Message, Outcome, Role, StepError, StepMeta, Task, TaskSource, ToolCall,
+    Trajectory,
+};

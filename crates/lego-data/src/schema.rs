@@ -1,0 +1,282 @@
+//! The records lego reads and writes: tasks and agent trajectories.
+//!
+//! Field names follow the formats people already have on disk (SWE-bench, SWE-smith, OpenAI chat),
+//! so a file written by those tools reads here unchanged; fields lego does not know are kept in
+//! `extra` and written back, so a round trip loses nothing.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// One executable task: a SWE-bench instance, plus SWE-smith's and lego's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub instance_id: String,
+    /// `owner/name` of the repository.
+    #[serde(default)]
+    pub repo: String,
+    #[serde(default)]
+    pub base_commit: String,
+    /// The gold code patch (unified diff) that resolves the task.
+    #[serde(default)]
+    pub patch: String,
+    /// The patch adding or changing the tests that decide the task.
+    #[serde(default)]
+    pub test_patch: String,
+    #[serde(default)]
+    pub problem_statement: String,
+    #[serde(default)]
+    pub hints_text: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub version: String,
+    /// Tests that fail before the patch and pass after it.
+    #[serde(rename = "FAIL_TO_PASS", default, deserialize_with = "test_list")]
+    pub fail_to_pass: Vec<String>,
+    /// Tests that pass both before and after the patch.
+    #[serde(rename = "PASS_TO_PASS", default, deserialize_with = "test_list")]
+    pub pass_to_pass: Vec<String>,
+    #[serde(default)]
+    pub environment_setup_commit: String,
+    /// SWE-smith: the environment image the task runs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_name: Option<String>,
+    /// lego: where the task came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<TaskSource>,
+    /// lego: for synthetic tasks, the modifier that injected the bug (e.g. `invert_if`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bug_kind: Option<String>,
+    /// lego: the command that runs the task's tests, when not the repository's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_cmd: Option<String>,
+    /// Fields of other tools, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Where a task came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskSource {
+    /// Mined from a merged pull request.
+    Real,
+    /// A bug injected into a working repository.
+    Synthetic,
+}
+
+/// One agent episode on one task, in OpenAI chat shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trajectory {
+    pub instance_id: String,
+    /// The OpenAI tool schemas the policy was given, in the order it saw them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<Value>,
+    pub messages: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The diff of the repository at the end of the episode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_patch: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// How an episode ended, judged by the task's tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every FAIL_TO_PASS and PASS_TO_PASS test passes.
+    Resolved,
+    /// SWE-Lego's "semi-resolved": the right files were edited but tests still fail.
+    SemiResolved,
+    Unresolved,
+    /// The episode or its grading broke (patch did not apply, tests timed out).
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+/// One chat message. An assistant message is one agent step: its `tool_calls` are the actions and
+/// the `tool` messages after it are their observations; `step` records how that step went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    /// Text content; `null` and OpenAI's list of text parts both read as a string.
+    #[serde(default, deserialize_with = "content_text")]
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// SWE-Lego's per-turn mask: `true` means no loss on this assistant turn.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub turn_mask: bool,
+    /// Metadata of the step this assistant message starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepMeta>,
+}
+
+/// A tool call in OpenAI function shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    #[serde(default)]
+    pub id: String,
+    #[serde(rename = "type", default = "function_kind")]
+    pub kind: String,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCall {
+    pub name: String,
+    /// The arguments as the model wrote them: a JSON string (an object given inline is accepted
+    /// and stored as its JSON text).
+    #[serde(deserialize_with = "arguments_text")]
+    pub arguments: String,
+}
+
+/// What happened when a step ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepMeta {
+    /// The execution-time error of the step, if it had one .
+    #[serde(default)]
+    pub error: Option<StepError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+}
+
+/// An execution-time error of a step: the action did not do what the agent meant, through a
+/// fault of the action itself. A test run that fails by assertion is not one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepError {
+    /// The tool call is not valid JSON or not a call at all.
+    ToolCallParse,
+    /// The call names a tool the policy was not given.
+    UnknownTool,
+    /// Arguments missing, of the wrong type, or not allowed for the tool.
+    InvalidArguments,
+    /// The editor refused the action (its observation starts with `ERROR:`).
+    EditorError,
+    /// The command hit its time limit.
+    CommandTimeout,
+    /// The shell could not find the command.
+    CommandNotFound,
+    /// Python itself rejected the command's code: a `SyntaxError`/`IndentationError`.
+    PythonSyntaxError,
+    /// Python could not import a module the command needed: `ImportError`/`ModuleNotFoundError`.
+    PythonImportError,
+}
+
+impl StepError {
+    pub const ALL: [StepError; 8] = [
+        StepError::ToolCallParse,
+        StepError::UnknownTool,
+        StepError::InvalidArguments,
+        StepError::EditorError,
+        StepError::CommandTimeout,
+        StepError::CommandNotFound,
+        StepError::PythonSyntaxError,
+        StepError::PythonImportError,
+    ];
+
+    /// The snake_case name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepError::ToolCallParse => "tool_call_parse",
+            StepError::UnknownTool => "unknown_tool",
+            StepError::InvalidArguments => "invalid_arguments",
+            StepError::EditorError => "editor_error",
+            StepError::CommandTimeout => "command_timeout",
+            StepError::CommandNotFound => "command_not_found",
+            StepError::PythonSyntaxError => "python_syntax_error",
+            StepError::PythonImportError => "python_import_error",
+        }
+    }
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Message {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            name: None,
+            turn_mask: false,
+            step: None,
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn function_kind() -> String {
+    "function".to_owned()
+}
+
+/// SWE-bench ships test lists as JSON-encoded strings; other tools write arrays. Read both.
+fn test_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    use serde::de::Error as _;
+    match Value::deserialize(d)? {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(D::Error::custom(format!("test name must be a string, got {other}"))),
+            })
+            .collect(),
+        Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
+        Value::String(s) => serde_json::from_str::<Vec<String>>(&s)
+            .map_err(|e| D::Error::custom(format!("test list string is not a JSON array: {e}"))),
+        other => Err(D::Error::custom(format!("test list must be an array or a string, got {other}"))),
+    }
+}
+
+fn content_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::de::Error as _;
+    match Value::deserialize(d)? {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => Ok(s),
+        // OpenAI's content parts: [{"type": "text", "text": "..."}]; only text parts exist here.
+        Value::Array(parts) => {
+            let mut text = String::new();
+            for part in parts {
+                match part.get("text").and_then(Value::as_str) {
+                    Some(t) => text.push_str(t),
+                    None => return Err(D::Error::custom(format!("content part without text: {part}"))),
+                }
+            }
+            Ok(text)
+        }
+        other => Err(D::Error::custom(format!("content must be a string, got {other}"))),
+    }
+}
+
+fn arguments_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        other => Ok(other.to_string()),
+    }
+}

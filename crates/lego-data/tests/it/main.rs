@@ -1,0 +1,1 @@
+//! Integration tests of lego-data: one binary, one module per area.
