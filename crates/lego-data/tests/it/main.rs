@@ -1,1 +1,3 @@
 //! Integration tests of lego-data: one binary, one module per area.
+
+mod env;
