@@ -75,8 +75,8 @@ pub fn to_sharegpt(traj: &Trajectory) -> ShareGptRecord {
     }
 }
 
-/// Imports a record: Hermes blocks become `tool_calls` (ids `call_0`, `call_1`, ... across the
-/// trajectory when the block has no `id`; arguments as compact JSON), the blocks and the `\n`
+/// Imports a record: Hermes blocks become `tool_calls` (ids `call_0`, `call_1`, ... numbering
+/// every block of the trajectory, when the block has no `id`; arguments as compact JSON), the blocks and the `\n`
 /// before each are cut from the content, and each tool turn answers the next unanswered call of
 /// the assistant turn before it. A block that does not parse stays in the content, so that
 /// [`annotate_steps`](crate::annotate_steps) can mark the step as a tool-call parse error.
@@ -119,8 +119,11 @@ pub fn from_sharegpt(rec: &ShareGptRecord, tools: &[Value]) -> Result<Trajectory
                             },
                         });
                     }
+                } else {
+                    // Keep the text as the model wrote it: the step is a parse error. Its blocks
+                    // still count, so later ids match a trajectory that numbered every call.
+                    next_id += parsed.calls.len();
                 }
-                // Otherwise keep the text as the model wrote it: the step is a parse error.
             }
             Role::Tool => match pending.pop_front() {
                 Some(id) => msg.tool_call_id = Some(id),
