@@ -74,11 +74,13 @@ pub fn jsonl_records<T: DeserializeOwned>(
         source,
     })?;
     let path: PathBuf = path.into();
-    let lines = BufReader::new(file).lines().enumerate();
+    // Lines as bytes, so that invalid UTF-8 is a malformed record with its line number rather
+    // than an I/O error without one.
+    let lines = BufReader::new(file).split(b'\n').enumerate();
     Ok(lines.filter_map(move |(i, line)| {
         let line_no = i + 1;
-        let text = match line {
-            Ok(text) => text,
+        let bytes = match line {
+            Ok(bytes) => bytes,
             Err(source) => {
                 return Some(Err(Error::Read {
                     path: path.clone(),
@@ -86,11 +88,11 @@ pub fn jsonl_records<T: DeserializeOwned>(
                 }));
             }
         };
-        if text.trim().is_empty() {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
         Some(
-            serde_json::from_str(&text)
+            serde_json::from_slice(&bytes)
                 .map(|record| (line_no, record))
                 .map_err(|source| Error::Malformed {
                     path: path.clone(),
@@ -263,6 +265,11 @@ fn write_with(
         .map_err(|source| write_err(path, source))?;
     // On error the temporary file is removed when `tmp` drops.
     tmp.persist(path).map_err(|e| write_err(path, e.error))?;
+    // Make the rename itself durable. Best effort: not every platform can sync a directory, and
+    // the file is complete either way.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
 }
 

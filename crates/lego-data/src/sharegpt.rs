@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::pyjson::python_json;
 use crate::schema::{FunctionCall, Message, Role, ToolCall, Trajectory};
 
-/// The role name of tool results in exported records. Import also accepts `function`,
-/// `observation` and `ipython`, which other ShareGPT writers use.
+/// The role name of tool results in exported records (OpenAI's, which SWE-Lego's records use as
+/// far as we know). Import also accepts the names other ShareGPT writers use: `function`,
+/// `observation` and `ipython` for tool results, `human` and `gpt` for user and assistant.
 pub const SHAREGPT_TOOL_ROLE: &str = "tool";
 
 /// One trajectory in SWE-Lego's ShareGPT-like shape.

@@ -174,3 +174,12 @@ fn resume_rejects_damage_before_the_end() {
         "{err}"
     );
 }
+
+#[test]
+fn invalid_utf8_is_a_malformed_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    std::fs::write(&path, b"{\"a\": 1}\r\n{\"a\": \"\xff\"}\n").unwrap();
+    let err = read_jsonl::<Value>(&path, &ReadOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::Malformed { line: 2, .. }), "{err}");
+}
