@@ -144,3 +144,6 @@ fn finish() -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests;
