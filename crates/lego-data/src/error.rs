@@ -36,6 +36,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn invalid(context: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid { context: context.into(), message: message.into() }
+        Error::Invalid {
+            context: context.into(),
+            message: message.into(),
+        }
     }
 }

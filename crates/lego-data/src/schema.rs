@@ -244,13 +244,17 @@ fn test_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
             .into_iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s),
-                other => Err(D::Error::custom(format!("test name must be a string, got {other}"))),
+                other => Err(D::Error::custom(format!(
+                    "test name must be a string, got {other}"
+                ))),
             })
             .collect(),
         Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
         Value::String(s) => serde_json::from_str::<Vec<String>>(&s)
             .map_err(|e| D::Error::custom(format!("test list string is not a JSON array: {e}"))),
-        other => Err(D::Error::custom(format!("test list must be an array or a string, got {other}"))),
+        other => Err(D::Error::custom(format!(
+            "test list must be an array or a string, got {other}"
+        ))),
     }
 }
 
@@ -265,12 +269,18 @@ fn content_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
             for part in parts {
                 match part.get("text").and_then(Value::as_str) {
                     Some(t) => text.push_str(t),
-                    None => return Err(D::Error::custom(format!("content part without text: {part}"))),
+                    None => {
+                        return Err(D::Error::custom(format!(
+                            "content part without text: {part}"
+                        )));
+                    }
                 }
             }
             Ok(text)
         }
-        other => Err(D::Error::custom(format!("content must be a string, got {other}"))),
+        other => Err(D::Error::custom(format!(
+            "content must be a string, got {other}"
+        ))),
     }
 }
 

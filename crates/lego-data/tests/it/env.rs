@@ -15,7 +15,11 @@ fn lookup(var: &str, test: &str) -> Option<PathBuf> {
     match std::env::var_os(var) {
         Some(v) if !v.is_empty() => {
             let path = PathBuf::from(v);
-            assert!(path.exists(), "{var} points at {} which does not exist", path.display());
+            assert!(
+                path.exists(),
+                "{var} points at {} which does not exist",
+                path.display()
+            );
             Some(path)
         }
         _ => {
