@@ -26,7 +26,7 @@ pub fn import_tiktoken(ranks: &[u8], preset: Preset) -> Result<String> {
         )));
     }
     let added: Vec<_> = preset.added_tokens().collect();
-    Ok(tokenizer_json(&ranks, preset.pattern(), &added)?)
+    tokenizer_json(&ranks, preset.pattern(), &added)
 }
 
 /// [`import_tiktoken`] on the rank file at `path`.
