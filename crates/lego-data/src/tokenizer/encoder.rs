@@ -94,7 +94,6 @@ impl Tokenizer {
 
         let inverse = unicode_to_bytes();
         let mut ranks = Ranks::default();
-        ranks.reserve(vocab.len());
         let mut bytes: Vec<Box<[u8]>> = Vec::new();
         for (key, id) in vocab {
             let id = as_id(id).ok_or_else(|| {
@@ -107,9 +106,9 @@ impl Tokenizer {
                 return Err(Error::Tokenizer("vocab has an empty token".into()));
             }
             set_bytes(&mut bytes, id, &b)?;
-            ranks.insert(b, id);
+            ranks.insert(&b, id);
         }
-        if let Some(b) = (0..=255u8).find(|b| !ranks.contains_key(&[*b][..])) {
+        if let Some(b) = (0..=255u8).find(|b| ranks.get(&[*b]).is_none()) {
             return Err(Error::Tokenizer(format!(
                 "vocab lacks the single byte {b:#04x}"
             )));
@@ -212,7 +211,7 @@ impl Tokenizer {
             return Some(*id);
         }
         let b = from_byte_level(&unicode_to_bytes(), token)?;
-        self.ranks.get(&b).copied()
+        self.ranks.get(&b)
     }
 
     /// The added token's text, or the byte-level vocab key, of `id`.
@@ -238,7 +237,7 @@ impl Tokenizer {
                 let piece = &segment.as_bytes()[s..e];
                 let base = start + s;
                 match self.ranks.get(piece) {
-                    Some(id) => sink(*id, base, base + piece.len()),
+                    Some(id) => sink(id, base, base + piece.len()),
                     None => byte_pair_encode(&self.ranks, piece, &mut parts, |id, a, b| {
                         sink(id, base + a, base + b)
                     }),

@@ -8,7 +8,8 @@
 //! earlier; a run at the end of the text matches whole. Runs holding a line break never reach
 //! that alternative, `\s*[\r\n]+` takes them first.
 
-use regex::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
 
 use crate::error::{Error, Result};
 
@@ -52,9 +53,14 @@ impl Pretokenizer {
     pub(crate) fn for_each_piece(&self, text: &str, mut f: impl FnMut(usize, usize)) {
         let mut pos = 0;
         while pos < text.len() {
-            let Some(m) = self.regex.find_at(text, pos) else {
-                break;
+            // tiktoken's patterns match at every char, so an anchored search (no reverse scan
+            // for the start) almost always succeeds; other patterns may skip text.
+            let input = Input::new(text).span(pos..text.len());
+            let found = match self.regex.search(&input.clone().anchored(Anchored::Yes)) {
+                Some(m) => Some(m),
+                None => self.regex.search(&input),
             };
+            let Some(m) = found else { break };
             let (start, mut end) = (m.start(), m.end());
             if end == start {
                 // An empty match (possible with other patterns): step over one char.
