@@ -1,6 +1,9 @@
 //! tiktoken's byte-pair merge: repeatedly merge the adjacent pair whose concatenation has the
 //! lowest rank, the leftmost one on ties, until no adjacent pair is a token.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap;
 
 /// Token bytes to rank. Tokens of up to 15 bytes, nearly all lookups, are packed with their
@@ -43,8 +46,13 @@ fn pack(bytes: &[u8]) -> Option<u128> {
     Some(u128::from_le_bytes(buf))
 }
 
-/// Appends to `out` the ranks of the tokens of `piece` with their end offsets in `piece`
-/// (`piece` is not itself a token, it has at least two bytes). `parts` is scratch space.
+/// Pieces longer than this merge with a heap in O(n log n) instead of tiktoken's O(n²) scan;
+/// both give the same tokens. Long pieces are rare (runs of spaces, long identifiers, base64)
+/// but a quadratic blow-up on one tool output would stall a whole rendering job.
+const HEAP_FROM: usize = 128;
+
+/// Calls `out(rank, start, end)` for the tokens of `piece`, offsets in `piece` (`piece` is not
+/// itself a token and has at least two bytes). `parts` is scratch space.
 pub(crate) fn byte_pair_encode(
     ranks: &Ranks,
     piece: &[u8],
@@ -52,6 +60,22 @@ pub(crate) fn byte_pair_encode(
     mut out: impl FnMut(u32, usize, usize),
 ) {
     debug_assert!(piece.len() >= 2);
+    if piece.len() >= HEAP_FROM {
+        merge_with_heap(ranks, piece, parts);
+    } else {
+        merge_by_scan(ranks, piece, parts);
+    }
+    for w in parts.windows(2) {
+        let (start, end) = (w[0].0, w[1].0);
+        let rank = ranks
+            .get(&piece[start..end])
+            .expect("every byte is a token, so every part is one");
+        out(rank, start, end);
+    }
+}
+
+/// tiktoken's `_byte_pair_merge`: leaves in `parts` the start of each part, then `piece.len()`.
+pub(crate) fn merge_by_scan(ranks: &Ranks, piece: &[u8], parts: &mut Vec<(usize, u32)>) {
     let rank_of = |bytes: &[u8]| ranks.get(bytes).unwrap_or(u32::MAX);
     // parts[i] = (start of part i, rank of the merge of parts i and i+1).
     parts.clear();
@@ -88,11 +112,65 @@ pub(crate) fn byte_pair_encode(
             }
         }
     }
-    for w in parts.windows(2) {
-        let (start, end) = (w[0].0, w[1].0);
-        let rank = ranks
-            .get(&piece[start..end])
-            .expect("every byte is a token, so every part left is one");
-        out(rank, start, end);
+}
+
+/// The same merges as [`merge_by_scan`]: the heap pops the lowest (rank, start), which is the
+/// lowest-ranked pair, leftmost on ties; entries whose pair has changed since are skipped.
+pub(crate) fn merge_with_heap(ranks: &Ranks, piece: &[u8], parts: &mut Vec<(usize, u32)>) {
+    const NONE: usize = usize::MAX;
+    let n = piece.len();
+    let rank_of = |bytes: &[u8]| ranks.get(bytes).unwrap_or(u32::MAX);
+    // Parts are named by their start; `next[s]` is the start of the following part (or n).
+    let mut next: Vec<usize> = (1..=n).collect();
+    let mut prev: Vec<usize> = (0..n).map(|i| i.checked_sub(1).unwrap_or(NONE)).collect();
+    let mut pair_rank: Vec<u32> = (0..n)
+        .map(|i| {
+            if i + 1 < n {
+                rank_of(&piece[i..i + 2])
+            } else {
+                u32::MAX
+            }
+        })
+        .collect();
+    let mut alive = vec![true; n];
+    let mut heap: BinaryHeap<Reverse<(u32, usize)>> = pair_rank
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r != u32::MAX)
+        .map(|(i, r)| Reverse((*r, i)))
+        .collect();
+    while let Some(Reverse((rank, i))) = heap.pop() {
+        if !alive[i] || pair_rank[i] != rank {
+            continue;
+        }
+        let j = next[i];
+        let k = next[j];
+        alive[j] = false;
+        next[i] = k;
+        if k < n {
+            prev[k] = i;
+        }
+        pair_rank[i] = if k < n {
+            rank_of(&piece[i..next[k]])
+        } else {
+            u32::MAX
+        };
+        if pair_rank[i] != u32::MAX {
+            heap.push(Reverse((pair_rank[i], i)));
+        }
+        let p = prev[i];
+        if p != NONE {
+            pair_rank[p] = rank_of(&piece[p..k]);
+            if pair_rank[p] != u32::MAX {
+                heap.push(Reverse((pair_rank[p], p)));
+            }
+        }
     }
+    parts.clear();
+    let mut s = 0;
+    while s < n {
+        parts.push((s, 0));
+        s = next[s];
+    }
+    parts.push((n, u32::MAX));
 }

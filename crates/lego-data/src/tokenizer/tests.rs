@@ -1,3 +1,4 @@
+use super::bpe::{Ranks, merge_by_scan, merge_with_heap};
 use super::pretokenize::Pretokenizer;
 use super::tiktoken::{derive_merges, parse_ranks};
 use super::*;
@@ -215,4 +216,49 @@ fn other_tokenizer_kinds_are_refused() {
 fn tokenizer_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Tokenizer>();
+}
+
+/// A tiny deterministic generator, so the test needs no `rand`.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn heap_merge_equals_tiktoken_scan() {
+    let mut ranks = Ranks::default();
+    for b in 0..=255u8 {
+        ranks.insert(&[b], u32::from(b));
+    }
+    // Overlapping tokens over a three-letter alphabet, ranks in a scrambled order.
+    let mut seed = 0x9E37_79B9_7F4A_7C15;
+    let mut next_rank = 256;
+    for _ in 0..300 {
+        let len = 2 + (xorshift(&mut seed) % 6) as usize;
+        let token: Vec<u8> = (0..len)
+            .map(|_| b"abc"[(xorshift(&mut seed) % 3) as usize])
+            .collect();
+        if ranks.get(&token).is_none() {
+            ranks.insert(&token, next_rank);
+            next_rank += 1;
+        }
+    }
+    let (mut scan, mut heap) = (Vec::new(), Vec::new());
+    for round in 0..500 {
+        let len = 2 + (xorshift(&mut seed) % 300) as usize;
+        let piece: Vec<u8> = (0..len)
+            .map(|_| b"abc "[(xorshift(&mut seed) % 4) as usize])
+            .collect();
+        merge_by_scan(&ranks, &piece, &mut scan);
+        merge_with_heap(&ranks, &piece, &mut heap);
+        let starts = |p: &[(usize, u32)]| p.iter().map(|x| x.0).collect::<Vec<_>>();
+        assert_eq!(
+            starts(&scan),
+            starts(&heap),
+            "round {round}: {:?}",
+            String::from_utf8_lossy(&piece)
+        );
+    }
 }

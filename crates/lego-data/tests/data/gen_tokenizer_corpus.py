@@ -186,6 +186,11 @@ def main() -> None:
     rng = random.Random(20240131)
     texts = list(FIXED)
     texts += [random_mix(rng, rng.randint(1, 40)) for _ in range(200)]
+    # Long single pieces (the encoder's heap merge): letters, CJK, punctuation, spaces.
+    texts.append("".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ") for _ in range(2000)))
+    texts.append("".join(rng.choice("的一是不了人我在有他这中大来上国个到说们") for _ in range(600)))
+    texts.append(" " + "".join(rng.choice("=-*#/+") for _ in range(400)) + "\n\n")
+    texts.append("x" + " " * 1000 + "y" + "\t " * 200)
     texts += [random_mix(rng, rng.randint(200, 2000)) for _ in range(20)]
     # Code-shaped mixes: indentation runs before words, digits and punctuation.
     for _ in range(50):
