@@ -231,33 +231,41 @@ impl Tokenizer {
     /// Calls `sink(id, start, end)` for each token of `text`.
     fn encode_into(&self, text: &str, match_added: bool, mut sink: impl FnMut(u32, usize, usize)) {
         let mut parts = Vec::new();
-        let mut ordinary = |start: usize, end: usize, sink: &mut dyn FnMut(u32, usize, usize)| {
-            let segment = &text[start..end];
-            self.pretokenizer.for_each_piece(segment, |s, e| {
-                let piece = &segment.as_bytes()[s..e];
-                let base = start + s;
-                match self.ranks.get(piece) {
-                    Some(id) => sink(id, base, base + piece.len()),
-                    None => byte_pair_encode(&self.ranks, piece, &mut parts, |id, a, b| {
-                        sink(id, base + a, base + b)
-                    }),
-                }
-            });
-        };
         let mut pos = 0;
         if match_added && let Some(regex) = &self.added_regex {
             for m in regex.find_iter(text) {
                 if m.start() > pos {
-                    ordinary(pos, m.start(), &mut sink);
+                    self.encode_segment(text, pos..m.start(), &mut parts, &mut sink);
                 }
-                let id = self.added[m.as_str()];
-                sink(id, m.start(), m.end());
+                sink(self.added[m.as_str()], m.start(), m.end());
                 pos = m.end();
             }
         }
         if pos < text.len() {
-            ordinary(pos, text.len(), &mut sink);
+            self.encode_segment(text, pos..text.len(), &mut parts, &mut sink);
         }
+    }
+
+    /// Encodes `text[range]` as ordinary text; offsets are into `text`.
+    fn encode_segment(
+        &self,
+        text: &str,
+        range: std::ops::Range<usize>,
+        parts: &mut Vec<(usize, u32)>,
+        sink: &mut impl FnMut(u32, usize, usize),
+    ) {
+        let start = range.start;
+        let segment = &text[range];
+        self.pretokenizer.for_each_piece(segment, |s, e| {
+            let piece = &segment.as_bytes()[s..e];
+            let base = start + s;
+            match self.ranks.get(piece) {
+                Some(id) => sink(id, base, base + piece.len()),
+                None => byte_pair_encode(&self.ranks, piece, parts, |id, a, b| {
+                    sink(id, base + a, base + b)
+                }),
+            }
+        });
     }
 }
 
