@@ -11,22 +11,34 @@
 //! - Tools: [`openhands_tools`], the OpenAI schemas of OpenHands' four CodeAct tools.
 //! - Interchange: [`to_sharegpt`]/[`from_sharegpt`] convert to and from SWE-Lego's ShareGPT-like
 //!   records with Hermes tool-call text, written in Python `json.dumps` style by [`python_json`].
+//! - Tokenizer: [`import_tiktoken`] builds a Hugging Face `tokenizer.json` from a tiktoken rank
+//!   file, and [`Tokenizer`] encodes with it exactly as tiktoken does (no `tokenizers` crate).
+//! - Rendering: [`render_chat`] writes a trajectory in the Qwen3 chat format with the byte ranges
+//!   that carry loss, [`render_example`]/[`render_all`] tokenise it into an [`Example`] with
+//!   labels, masking error steps; [`data_stats`] summarises a rendered set.
+//! - Curriculum: [`assign_tiers`] cuts a set into difficulty tiers by length, [`stage_plan`]
+//!   orders the stages the trainer follows.
 //! - Examples: [`example_trajectories`], a handful of hand-written episodes bundled for tests,
 //!   demos and benches.
 //!
 //! This crate deliberately links neither libtorch (`tch`), Docker (`bollard`) nor an async
 //! runtime (`tokio`), and starts no process: it is the light crate any downstream user can take
-//! alone.
+//! alone. It does not mine repositories or run tests (that needs a sandbox).
 
+mod curriculum;
 mod error;
 mod examples;
 mod jsonl;
 mod pyjson;
+mod render;
 mod schema;
 mod sharegpt;
+mod stats;
 mod step_error;
+mod tokenizer;
 mod tool_schemas;
 
+pub use curriculum::{Length, Stage, assign_tiers, difficulty, stage_plan};
 pub use error::{Error, Result};
 pub use examples::example_trajectories;
 pub use jsonl::{
@@ -34,6 +46,10 @@ pub use jsonl::{
     read_jsonl, resume_state, write_atomic, write_jsonl,
 };
 pub use pyjson::python_json;
+pub use render::{
+    ChatText, Example, IGNORE_INDEX, Overlong, RenderOptions, Rendered, TurnCounts, render_all,
+    render_chat, render_example,
+};
 pub use schema::{
     FunctionCall, Message, Outcome, Role, StepError, StepMeta, Task, TaskSource, ToolCall,
     Trajectory,
@@ -41,5 +57,7 @@ pub use schema::{
 pub use sharegpt::{
     SHAREGPT_TOOL_ROLE, ShareGptMessage, ShareGptRecord, from_sharegpt, to_sharegpt,
 };
+pub use stats::{Bucket, DataStats, TierStats, data_stats};
 pub use step_error::{annotate_steps, classify_step};
+pub use tokenizer::{Preset, Tokenizer, import_tiktoken, import_tiktoken_file};
 pub use tool_schemas::{OPENHANDS_TOOL_NAMES, openhands_tools};

@@ -1,16 +1,17 @@
 //! Integration tests of lego-data: one binary, one module per area.
 
-// The bootstrap lookups serve the tokenizer tests, which land separately.
-#[allow(dead_code)]
+// Parity tests run the reference implementations (python) by design.
+#![allow(clippy::disallowed_methods)]
+
 mod env;
 mod jsonl;
+mod render;
 mod sharegpt;
+mod tokenizer;
 
 use std::path::PathBuf;
 
 /// A fixture under `tests/data/`.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }

@@ -1,0 +1,264 @@
+use super::bpe::{Ranks, merge_by_scan, merge_with_heap};
+use super::pretokenize::Pretokenizer;
+use super::tiktoken::{derive_merges, parse_ranks};
+use super::*;
+use base64::Engine as _;
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn rank_file(tokens: &[&[u8]]) -> String {
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(r, t)| format!("{} {r}\n", b64(t)))
+        .collect()
+}
+
+/// All 256 bytes, then `extra` in rank order.
+fn byte_ranks(extra: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
+    v.extend(extra.iter().map(|t| t.to_vec()));
+    v
+}
+
+#[test]
+fn bytes_to_unicode_round_trips_and_matches_gpt2() {
+    let table = bytes_to_unicode();
+    let inverse = unicode_to_bytes();
+    for b in 0..=255u8 {
+        assert_eq!(inverse[table[usize::from(b)] as usize], Some(b));
+    }
+    assert_eq!(table[usize::from(b'!')], '!');
+    assert_eq!(table[usize::from(b' ')], 'Ġ');
+    assert_eq!(table[usize::from(b'\n')], 'Ċ');
+    assert_eq!(table[0], 'Ā');
+    assert_eq!(table[0xAD], 'Ń');
+    let all: Vec<u8> = (0..=255).collect();
+    assert_eq!(
+        from_byte_level(&inverse, &to_byte_level(&table, &all)),
+        Some(all)
+    );
+    assert_eq!(from_byte_level(&inverse, "a\u{4e00}"), None);
+}
+
+fn check_pieces(text: &str, expected: &[&str]) {
+    let pre = Pretokenizer::new(QWEN_PATTERN).unwrap();
+    assert_eq!(pre.pieces(text), expected, "pieces of {text:?}");
+}
+
+#[test]
+fn whitespace_lookahead_is_emulated() {
+    check_pieces("hello   world", &["hello", "  ", " world"]);
+    check_pieces("a \n  b", &["a", " \n", " ", " b"]);
+    check_pieces("end   ", &["end", "   "]);
+    check_pieces("\n\n\n", &["\n\n\n"]);
+    check_pieces("x  \t\ny", &["x", "  \t\n", "y"]);
+    check_pieces("a  1", &["a", " ", " ", "1"]);
+    check_pieces("a \t!", &["a", " ", "\t", "!"]);
+    check_pieces("a b", &["a", " b"]);
+    check_pieces("  x", &[" ", " x"]);
+    check_pieces("\u{3000}\u{3000}x", &["\u{3000}", "\u{3000}x"]);
+    check_pieces("don't 12 Ab", &["don", "'t", " ", "1", "2", " Ab"]);
+}
+
+#[test]
+fn pattern_without_lookahead_is_used_as_is() {
+    let pre = Pretokenizer::new(r"\w+|\s+").unwrap();
+    assert_eq!(pre.pieces("a   b"), ["a", "   ", "b"]);
+}
+
+#[test]
+fn other_lookaround_is_refused() {
+    let err = Pretokenizer::new(r"\w+(?=x)|\s+").unwrap_err().to_string();
+    assert!(err.contains("lookaround"), "{err}");
+}
+
+#[test]
+fn merges_are_every_split_by_rank() {
+    let tokens = byte_ranks(&[b"ab", b"bc", b"abc", b"cab", b"abcab"]);
+    let (a, b, c) = (97, 98, 99);
+    let (ab, bc, abc, cab) = (256, 257, 258, 259);
+    let merges = derive_merges(&tokens);
+    assert_eq!(
+        merges,
+        [
+            (a, b),    // ab
+            (b, c),    // bc
+            (a, bc),   // abc, sorted by left rank
+            (ab, c),   // abc
+            (c, ab),   // cab
+            (ab, cab), // abcab: ab|cab
+            (abc, ab), // abcab: abc|ab; abca|b has no abca
+        ]
+    );
+}
+
+#[test]
+fn parse_ranks_reads_and_checks_lines() {
+    let file = rank_file(&[b"a", b"b", b"ab"]);
+    assert_eq!(
+        parse_ranks(file.as_bytes()).unwrap(),
+        [b"a".to_vec(), b"b".to_vec(), b"ab".to_vec()]
+    );
+
+    let bad = format!("{} 0\n{} 1\nnot-base64! 2\n", b64(b"a"), b64(b"b"));
+    let err = parse_ranks(bad.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("line 3"), "{err}");
+
+    let err = parse_ranks(format!("{} 0\n{}\n", b64(b"a"), b64(b"b")).as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line 2") && err.contains("base64token rank"),
+        "{err}"
+    );
+
+    let err = parse_ranks(format!("{} 0\n{} x\n", b64(b"a"), b64(b"b")).as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 2") && err.contains("bad rank"), "{err}");
+
+    let err = parse_ranks(format!("{} 0\n{} 2\n", b64(b"a"), b64(b"b")).as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lacks rank 1"), "{err}");
+}
+
+#[test]
+fn import_checks_the_rank_count_of_the_preset() {
+    let file = rank_file(&[b"a", b"b"]);
+    let err = import_tiktoken(file.as_bytes(), Preset::Qwen3)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("151643"), "{err}");
+    assert_eq!("qwen3".parse::<Preset>().unwrap(), Preset::Qwen3);
+    assert!("llama".parse::<Preset>().is_err());
+}
+
+#[test]
+fn qwen3_added_tokens_have_the_reference_ids() {
+    let added: Vec<_> = Preset::Qwen3.added_tokens().collect();
+    assert_eq!(added.len(), 26);
+    assert_eq!(added[0], (151_643, "<|endoftext|>"));
+    assert_eq!(added[2], (151_645, "<|im_end|>"));
+    assert_eq!(added[14], (151_657, "<tool_call>"));
+    assert_eq!(added[21], (151_664, "<|file_sep|>"));
+    assert_eq!(added[25], (151_668, "</think>"));
+}
+
+/// A small tokenizer.json by the importer's own writer, with an added token.
+fn tiny_tokenizer(extra: &[&[u8]]) -> Tokenizer {
+    let tokens = byte_ranks(extra);
+    let json =
+        tiktoken::tokenizer_json(&tokens, QWEN_PATTERN, &[(tokens.len() as u32, "<|x|>")]).unwrap();
+    Tokenizer::from_json_str(&json).unwrap()
+}
+
+#[test]
+fn encodes_by_lowest_rank_leftmost_first() {
+    // "abcab": no whole-piece token; ab (256) merges first at both places, then abc.
+    let tok = tiny_tokenizer(&[b"ab", b"bc", b"abc", b"cab"]);
+    assert_eq!(tok.encode("abcab"), [258, 256]);
+    // Ties go to the leftmost pair: "aaa" -> aa a.
+    let tok = tiny_tokenizer(&[b"aa"]);
+    assert_eq!(tok.encode("aaa"), [256, 97]);
+    let (ids, offsets) = tok.encode_with_offsets("aaa<|x|>a");
+    assert_eq!(ids, [256, 97, 257, 97]);
+    assert_eq!(offsets, [(0, 2), (2, 3), (3, 8), (8, 9)]);
+    assert_eq!(tok.encode_ordinary("<|x|>").len(), 5);
+    assert_eq!(tok.decode(&ids), "aaa<|x|>a");
+    assert_eq!(tok.token_to_id("<|x|>"), Some(257));
+    assert_eq!(tok.token_to_id("Ġ"), Some(32));
+    assert_eq!(tok.id_to_token(32).as_deref(), Some("Ġ"));
+    assert_eq!(tok.id_to_token(257).as_deref(), Some("<|x|>"));
+    assert_eq!(tok.id_to_token(258), None);
+    assert_eq!(tok.vocab_size(), 258);
+}
+
+#[test]
+fn multibyte_chars_split_into_byte_tokens_with_byte_offsets() {
+    let tok = tiny_tokenizer(&[]);
+    let (ids, offsets) = tok.encode_with_offsets("é");
+    assert_eq!(ids, [0xC3, 0xA9]);
+    assert_eq!(offsets, [(0, 1), (1, 2)]);
+    assert_eq!(tok.decode(&ids[..1]), "\u{FFFD}");
+}
+
+#[test]
+fn other_tokenizer_kinds_are_refused() {
+    let tokens = byte_ranks(&[]);
+    let json = tiktoken::tokenizer_json(&tokens, QWEN_PATTERN, &[]).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["normalizer"] = serde_json::json!({"type": "NFC"});
+    let err = Tokenizer::from_json_str(&value.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("normalizer"), "{err}");
+
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["model"]["type"] = "Unigram".into();
+    let err = Tokenizer::from_json_str(&value.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("model"), "{err}");
+
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["pre_tokenizer"] = serde_json::json!({"type": "Whitespace"});
+    let err = Tokenizer::from_json_str(&value.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pre_tokenizer"), "{err}");
+}
+
+#[test]
+fn tokenizer_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Tokenizer>();
+}
+
+/// A tiny deterministic generator, so the test needs no `rand`.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn heap_merge_equals_tiktoken_scan() {
+    let mut ranks = Ranks::default();
+    for b in 0..=255u8 {
+        ranks.insert(&[b], u32::from(b));
+    }
+    // Overlapping tokens over a three-letter alphabet, ranks in a scrambled order.
+    let mut seed = 0x9E37_79B9_7F4A_7C15;
+    let mut next_rank = 256;
+    for _ in 0..300 {
+        let len = 2 + (xorshift(&mut seed) % 6) as usize;
+        let token: Vec<u8> = (0..len)
+            .map(|_| b"abc"[(xorshift(&mut seed) % 3) as usize])
+            .collect();
+        if ranks.get(&token).is_none() {
+            ranks.insert(&token, next_rank);
+            next_rank += 1;
+        }
+    }
+    let (mut scan, mut heap) = (Vec::new(), Vec::new());
+    for round in 0..500 {
+        let len = 2 + (xorshift(&mut seed) % 300) as usize;
+        let piece: Vec<u8> = (0..len)
+            .map(|_| b"abc "[(xorshift(&mut seed) % 4) as usize])
+            .collect();
+        merge_by_scan(&ranks, &piece, &mut scan);
+        merge_with_heap(&ranks, &piece, &mut heap);
+        let starts = |p: &[(usize, u32)]| p.iter().map(|x| x.0).collect::<Vec<_>>();
+        assert_eq!(
+            starts(&scan),
+            starts(&heap),
+            "round {round}: {:?}",
+            String::from_utf8_lossy(&piece)
+        );
+    }
+}
