@@ -97,7 +97,10 @@ pub(crate) fn parse_ranks(data: &[u8]) -> Result<Vec<Vec<u8>>> {
 ///
 /// `tokenizers` merges the pair of lowest merge index; tiktoken merges the pair whose
 /// concatenation has the lowest rank. Ordering by the merged rank first makes them agree, and
-/// the whole-piece lookup (`ignore_merges`) covers the pieces that are tokens themselves.
+/// the whole-piece lookup (`ignore_merges`) covers the pieces that are tokens themselves. They
+/// could only part where two overlapping splits of one token compete (`ab|a` and `a|ba` in
+/// `ab a ba`): tiktoken takes the leftmost, `tokenizers` the lower left rank. The parity test
+/// and 20,000 texts glued from random tokens found no such case in Qwen's ranks.
 pub(crate) fn derive_merges(tokens: &[Vec<u8>]) -> Vec<(u32, u32)> {
     let index: FxHashMap<&[u8], u32> = tokens
         .iter()
