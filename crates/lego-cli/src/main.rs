@@ -1,3 +1,44 @@
 //! The `lego` binary: the command-line contract of DESIGN.md over the library crates.
+//!
+//! Every command exits non-zero with a one-line error on bad input, naming the file, line or
+//! instance; machine-readable output goes to stdout or the `--out` file, progress to stderr.
 
-fn main() {}
+mod data;
+mod tokenizer;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lego",
+    version,
+    about = "Train software-engineering agents the SWE-Lego way"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Tokenizer files.
+    #[command(subcommand)]
+    Tokenizer(tokenizer::Command),
+    /// Tasks, trajectories and training examples.
+    #[command(subcommand)]
+    Data(data::Command),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Tokenizer(cmd) => tokenizer::run(cmd),
+        Command::Data(cmd) => data::run(cmd),
+    };
+    if let Err(err) = result {
+        // One line: the chain of causes, outermost first.
+        let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,205 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use lego_data::{
+    Overlong, ReadOptions, RenderOptions, ShareGptRecord, Tokenizer, Trajectory, annotate_steps,
+    data_stats, from_sharegpt, openhands_tools, read_jsonl, render_all, stage_plan, to_sharegpt,
+    write_jsonl,
+};
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render trajectories to token ids and loss labels (one JSON object per kept trajectory).
+    Render {
+        #[command(flatten)]
+        common: RenderArgs,
+        /// Where to write the examples (JSONL).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Statistics of a trajectory set as it renders: counts, lengths, trained tokens, tiers.
+    Stats {
+        #[command(flatten)]
+        common: RenderArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The curriculum's stage plan for rendered examples: stage k trains on tier k.
+    Plan {
+        /// Rendered examples (from `lego data render`, which records each example's tier).
+        #[arg(long)]
+        examples: PathBuf,
+    },
+    /// Convert SWE-Lego's ShareGPT shape into lego trajectories.
+    ImportSharegpt {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Convert lego trajectories into SWE-Lego's ShareGPT shape.
+    ExportSharegpt {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A byte-level BPE `tokenizer.json` (e.g. from `lego tokenizer import-tiktoken`).
+    #[arg(long)]
+    tokenizer: PathBuf,
+    /// Trajectories (JSONL), in lego's shape or, with `--sharegpt`, SWE-Lego's.
+    #[arg(long)]
+    input: PathBuf,
+    /// The input is in SWE-Lego's ShareGPT shape.
+    #[arg(long)]
+    sharegpt: bool,
+    /// Train on error steps and `turn_mask` turns too (the ablation).
+    #[arg(long)]
+    no_error_mask: bool,
+    /// Longest sequence kept, in tokens.
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Cut sequences over `--max-len` instead of dropping them.
+    #[arg(long)]
+    truncate: bool,
+    /// Number of curriculum tiers.
+    #[arg(long, default_value_t = 3)]
+    tiers: usize,
+    /// Skip malformed input lines (counted on stderr) instead of failing.
+    #[arg(long)]
+    skip_malformed: bool,
+}
+
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Render { common, out } => {
+            let (trajs, rendered) = render(&common)?;
+            let examples: Vec<_> = rendered.iter().filter_map(|r| r.example.as_ref()).collect();
+            write_jsonl(&out, examples.iter().copied())?;
+            let stats = data_stats(&trajs, &rendered);
+            eprintln!(
+                "rendered {} of {} trajectories ({} dropped over max length, {} truncated) to {}",
+                stats.kept,
+                stats.trajectories,
+                stats.dropped_overlong,
+                stats.truncated,
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Stats { common, json } => {
+            let (trajs, rendered) = render(&common)?;
+            let stats = data_stats(&trajs, &rendered);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                print!("{stats}");
+            }
+            Ok(())
+        }
+        Command::Plan { examples } => {
+            let (examples, _) =
+                read_jsonl::<lego_data::Example>(&examples, &ReadOptions::default())?;
+            let mut tiers = Vec::with_capacity(examples.len());
+            for (i, e) in examples.iter().enumerate() {
+                match e.tier {
+                    Some(t) => tiers.push(t),
+                    None => bail!(
+                        "example {i} ({}) has no tier; render it with `lego data render`",
+                        e.instance_id
+                    ),
+                }
+            }
+            let n_tiers = tiers.iter().max().map_or(0, |t| t + 1);
+            let plan: Vec<_> = stage_plan(&tiers, n_tiers)
+                .into_iter()
+                .enumerate()
+                .map(|(stage, s)| {
+                    let ids: Vec<&str> = s
+                        .examples
+                        .iter()
+                        .map(|&i| examples[i].instance_id.as_str())
+                        .collect();
+                    serde_json::json!({"stage": stage, "tier": s.tier, "examples": ids})
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+            Ok(())
+        }
+        Command::ImportSharegpt { input, out } => {
+            let (records, _) = read_jsonl::<ShareGptRecord>(&input, &ReadOptions::default())?;
+            let tools = openhands_tools();
+            let trajs = records
+                .iter()
+                .map(|r| from_sharegpt(r, &tools))
+                .collect::<lego_data::Result<Vec<_>>>()?;
+            write_jsonl(&out, trajs.iter())?;
+            eprintln!("imported {} trajectories to {}", trajs.len(), out.display());
+            Ok(())
+        }
+        Command::ExportSharegpt { input, out } => {
+            let trajs = read_trajectories(&input, false, false)?;
+            let records: Vec<_> = trajs.iter().map(to_sharegpt).collect();
+            write_jsonl(&out, records.iter())?;
+            eprintln!(
+                "exported {} trajectories to {}",
+                records.len(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn read_trajectories(path: &Path, sharegpt: bool, skip_malformed: bool) -> Result<Vec<Trajectory>> {
+    let opts = ReadOptions { skip_malformed };
+    let mut trajs = if sharegpt {
+        let (records, report) = read_jsonl::<ShareGptRecord>(path, &opts)?;
+        report_skipped(path, report.skipped.len());
+        let tools = openhands_tools();
+        records
+            .iter()
+            .map(|r| from_sharegpt(r, &tools))
+            .collect::<lego_data::Result<Vec<_>>>()?
+    } else {
+        let (trajs, report) = read_jsonl::<Trajectory>(path, &opts)?;
+        report_skipped(path, report.skipped.len());
+        trajs
+    };
+    for traj in &mut trajs {
+        annotate_steps(traj);
+    }
+    Ok(trajs)
+}
+
+fn report_skipped(path: &Path, skipped: usize) {
+    if skipped > 0 {
+        eprintln!("skipped {skipped} malformed lines of {}", path.display());
+    }
+}
+
+fn render(args: &RenderArgs) -> Result<(Vec<Trajectory>, Vec<lego_data::Rendered>)> {
+    let tok = Tokenizer::from_file(&args.tokenizer)
+        .with_context(|| format!("cannot load the tokenizer {}", args.tokenizer.display()))?;
+    let trajs = read_trajectories(&args.input, args.sharegpt, args.skip_malformed)?;
+    let opts = RenderOptions {
+        error_mask: !args.no_error_mask,
+        max_len: args.max_len,
+        overlong: if args.truncate {
+            Overlong::Truncate
+        } else {
+            Overlong::Drop
+        },
+    };
+    if args.truncate && args.max_len.is_none() {
+        bail!("--truncate needs --max-len");
+    }
+    let rendered = render_all(&trajs, &tok, &opts, Some(args.tiers))?;
+    Ok((trajs, rendered))
+}

