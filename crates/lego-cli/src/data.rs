@@ -185,9 +185,10 @@ fn report_skipped(path: &Path, skipped: usize) {
 }
 
 fn render(args: &RenderArgs) -> Result<(Vec<Trajectory>, Vec<lego_data::Rendered>)> {
+    // Input first: bad input fails before the vocabulary is loaded.
+    let trajs = read_trajectories(&args.input, args.sharegpt, args.skip_malformed)?;
     let tok = Tokenizer::from_file(&args.tokenizer)
         .with_context(|| format!("cannot load the tokenizer {}", args.tokenizer.display()))?;
-    let trajs = read_trajectories(&args.input, args.sharegpt, args.skip_malformed)?;
     let opts = RenderOptions {
         error_mask: !args.no_error_mask,
         max_len: args.max_len,

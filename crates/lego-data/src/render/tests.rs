@@ -160,6 +160,7 @@ fn error_steps_and_turn_masks_get_no_loss_unless_masking_is_off() {
 }
 
 #[test]
+#[allow(clippy::single_range_in_vec_init)] // one trained range is the case under test
 fn labels_follow_byte_overlap() {
     // Tokens: [0,2) [2,5) [5,6) [6,9); trained range [4,6) touches tokens 1 and 2.
     let ids = [10, 11, 12, 13];
