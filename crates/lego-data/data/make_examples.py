@@ -5,10 +5,15 @@ Run from this directory: python3 make_examples.py
 Nothing here comes from a dataset. Each episode keeps a small in-memory repository so that the
 `view` outputs, edit snippets and the final patch agree with each other. The stored `step.error`
 of each assistant turn is what lego's classifier must find (a test in `src/examples/tests.rs`).
-The file leaves `tools` out; `example_trajectories()` sets them to `openhands_tools()`.
+Each trajectory carries `tools`, read from `openhands_tools.json` beside this script (the one
+source of the schemas, which `openhands_tools()` in Rust reads too).
 """
 import difflib
 import json
+import os
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "openhands_tools.json")) as _f:
+    TOOLS = json.load(_f)
 
 SYSTEM = """You are a software engineering agent working in a sandboxed Linux machine. You solve issues in the Python repository at /testbed by reading code, running commands and editing files with the tools you are given.
 
@@ -147,7 +152,7 @@ class Episode:
             patch += "".join(difflib.unified_diff(
                 (old or "").splitlines(True), new.splitlines(True),
                 f"a/{rel}" if old is not None else "/dev/null", f"b/{rel}"))
-        return {"instance_id": self.instance_id, "messages": self.messages,
+        return {"instance_id": self.instance_id, "tools": TOOLS, "messages": self.messages,
                 "outcome": outcome, "final_patch": patch}
 
 
@@ -611,7 +616,7 @@ def humanize_bytes(n):
 
 def main():
     episodes = [pagify(), cfgload(), slugkit(), datewin(), userdir(), csvtool(), sizefmt()]
-    with open("examples.jsonl", "w") as f:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples.jsonl"), "w") as f:
         for ep in episodes:
             f.write(json.dumps(ep, ensure_ascii=False) + "\n")
     for ep in episodes:

@@ -7,23 +7,16 @@
 //! masking and curriculum tiers. `data/make_examples.py` generates the file.
 
 use crate::schema::Trajectory;
-use crate::tool_schemas::openhands_tools;
 
 const EXAMPLES: &str = include_str!("../data/examples.jsonl");
 
-/// The bundled example trajectories, with `tools` set to [`openhands_tools`] (the file leaves
-/// them out rather than repeating them on every line).
+/// The bundled example trajectories. Each carries its `tools` ([`crate::openhands_tools`]), so
+/// the file is a complete trajectory set that `lego data render` reads as it is.
 pub fn example_trajectories() -> Vec<Trajectory> {
     EXAMPLES
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let mut traj: Trajectory = serde_json::from_str(l).expect("bundled examples are valid");
-            if traj.tools.is_empty() {
-                traj.tools = openhands_tools();
-            }
-            traj
-        })
+        .map(|l| serde_json::from_str(l).expect("bundled examples are valid"))
         .collect()
 }
 
