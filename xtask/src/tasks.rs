@@ -35,6 +35,8 @@ pub fn ci(args: &[String]) -> Result<()> {
         &env,
     ))?;
     check_layering(&env)?;
+    // Doc tests first, so the last summary CI reads is the one of the whole suite.
+    cmd::run(with_env(cmd::cargo().args(["test", "--workspace", "--doc"]), &env))?;
     let mut tests = if has_nextest() {
         let mut c = cmd::cargo();
         c.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
