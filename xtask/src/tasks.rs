@@ -36,7 +36,10 @@ pub fn ci(args: &[String]) -> Result<()> {
     ))?;
     check_layering(&env)?;
     // Doc tests first, so the last summary CI reads is the one of the whole suite.
-    cmd::run(with_env(cmd::cargo().args(["test", "--workspace", "--doc"]), &env))?;
+    cmd::run(with_env(
+        cmd::cargo().args(["test", "--workspace", "--doc"]),
+        &env,
+    ))?;
     let mut tests = if has_nextest() {
         let mut c = cmd::cargo();
         c.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -50,10 +53,6 @@ pub fn ci(args: &[String]) -> Result<()> {
     // Under CI a test that cannot find what the bootstrap makes fails instead of skipping.
     tests.env("LEGO_REQUIRE_BOOTSTRAP", "1");
     cmd::run(with_env(&mut tests, &env))?;
-    cmd::run(with_env(
-        cmd::cargo().args(["test", "--workspace", "--doc"]),
-        &env,
-    ))?;
     eprintln!("ci: all checks passed");
     Ok(())
 }
