@@ -213,7 +213,41 @@ impl std::fmt::Display for StepError {
     }
 }
 
+impl ToolCall {
+    /// A function call with the given id, tool name and JSON arguments text.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        ToolCall {
+            id: id.into(),
+            kind: function_kind(),
+            function: FunctionCall {
+                name: name.into(),
+                arguments: arguments.into(),
+            },
+        }
+    }
+}
+
 impl Message {
+    /// An assistant step: its text and the tool calls it makes.
+    pub fn assistant(content: impl Into<String>, tool_calls: Vec<ToolCall>) -> Self {
+        Message {
+            tool_calls,
+            ..Message::new(Role::Assistant, content)
+        }
+    }
+
+    /// The observation answering the tool call `tool_call_id`.
+    pub fn tool_result(tool_call_id: Option<&str>, content: impl Into<String>) -> Self {
+        Message {
+            tool_call_id: tool_call_id.map(str::to_owned),
+            ..Message::new(Role::Tool, content)
+        }
+    }
+
     pub fn new(role: Role, content: impl Into<String>) -> Self {
         Message {
             role,

@@ -1,28 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::schema::{FunctionCall, StepMeta, ToolCall};
-
-fn call(name: &str, arguments: &str) -> ToolCall {
-    ToolCall {
-        id: format!("call_{name}"),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: name.into(),
-            arguments: arguments.into(),
-        },
-    }
-}
-
-fn assistant(content: &str, calls: Vec<ToolCall>) -> Message {
-    let mut m = Message::new(Role::Assistant, content);
-    m.tool_calls = calls;
-    m
-}
-
-fn tool(content: &str) -> Message {
-    Message::new(Role::Tool, content)
-}
+use crate::schema::{StepMeta, ToolCall};
 
 fn trajectory(messages: Vec<Message>) -> Trajectory {
     Trajectory {
@@ -43,18 +22,25 @@ fn renders_chatml_with_hermes_tools() {
     let traj = trajectory(vec![
         Message::new(Role::System, "You are an agent."),
         Message::new(Role::User, "Fix the bug."),
-        assistant("", vec![call("think", r#"{"thought":"Let me look — é"}"#)]),
-        tool("Your thought has been logged."),
-        assistant(
+        Message::assistant(
+            "",
+            vec![ToolCall::new(
+                "",
+                "think",
+                r#"{"thought":"Let me look — é"}"#,
+            )],
+        ),
+        Message::tool_result(None, "Your thought has been logged."),
+        Message::assistant(
             "Two calls.",
             vec![
-                call("a", r#"{"x": 1, "y": [1.5, "z"]}"#),
-                call("b", "not json"),
+                ToolCall::new("", "a", r#"{"x": 1, "y": [1.5, "z"]}"#),
+                ToolCall::new("", "b", "not json"),
             ],
         ),
-        tool("A"),
-        tool("B"),
-        assistant("Done.", vec![]),
+        Message::tool_result(None, "A"),
+        Message::tool_result(None, "B"),
+        Message::assistant("Done.", vec![]),
     ]);
     let chat = render_chat(&traj, true).unwrap();
     let expected = concat!(
@@ -116,20 +102,23 @@ fn tools_without_system_message() {
 
 #[test]
 fn error_steps_and_turn_masks_get_no_loss_unless_masking_is_off() {
-    let mut failed = assistant("", vec![call("execute_bash", r#"{"command": "foo"}"#)]);
+    let mut failed = Message::assistant(
+        "",
+        vec![ToolCall::new("", "execute_bash", r#"{"command": "foo"}"#)],
+    );
     failed.step = Some(StepMeta {
         error: Some(StepError::CommandNotFound),
         exit_code: Some(127),
         duration_s: None,
     });
-    let mut masked = assistant("Retry.", vec![]);
+    let mut masked = Message::assistant("Retry.", vec![]);
     masked.turn_mask = true;
     let traj = trajectory(vec![
         Message::new(Role::User, "U"),
         failed,
-        tool("bash: foo: command not found"),
+        Message::tool_result(None, "bash: foo: command not found"),
         masked,
-        assistant("Good.", vec![]),
+        Message::assistant("Good.", vec![]),
     ]);
     let chat = render_chat(&traj, true).unwrap();
     assert_eq!(
@@ -180,7 +169,7 @@ fn labels_follow_byte_overlap() {
 #[test]
 fn tool_calls_outside_assistant_are_rejected() {
     let mut user = Message::new(Role::User, "U");
-    user.tool_calls.push(call("think", "{}"));
+    user.tool_calls.push(ToolCall::new("", "think", "{}"));
     let err = render_chat(&trajectory(vec![user]), true).unwrap_err();
     assert!(err.to_string().contains("demo__x-1: message 0"), "{err}");
 }

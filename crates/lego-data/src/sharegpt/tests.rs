@@ -1,45 +1,28 @@
 use serde_json::json;
 
 use super::{ShareGptMessage, ShareGptRecord, from_sharegpt, parse_hermes, to_sharegpt};
-use crate::schema::{FunctionCall, Message, Role, StepError, StepMeta, ToolCall, Trajectory};
+use crate::schema::{Message, Role, StepError, StepMeta, ToolCall, Trajectory};
 use crate::tool_schemas::openhands_tools;
-
-fn call(id: &str, name: &str, args: &str) -> ToolCall {
-    ToolCall {
-        id: id.into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: name.into(),
-            arguments: args.into(),
-        },
-    }
-}
-
-fn tool(id: &str, content: &str) -> Message {
-    let mut m = Message::new(Role::Tool, content);
-    m.tool_call_id = Some(id.into());
-    m
-}
 
 fn sample() -> Trajectory {
     let mut a1 = Message::new(Role::Assistant, "Let me look at the file.");
-    a1.tool_calls = vec![call(
+    a1.tool_calls = vec![ToolCall::new(
         "call_0",
         "str_replace_editor",
         r#"{"command":"view","path":"/testbed/pagify/core.py","view_range":[1,20]}"#,
     )];
     let mut a2 = Message::new(Role::Assistant, "");
     a2.tool_calls = vec![
-        call(
+        ToolCall::new(
             "call_1",
             "execute_bash",
             r#"{"command":"grep -n \"café\" a.py\n","timeout":0.00001}"#,
         ),
-        call("call_2", "think", r#"{"thought":"two calls"}"#),
+        ToolCall::new("call_2", "think", r#"{"thought":"two calls"}"#),
     ];
     a2.turn_mask = true;
     let mut a3 = Message::new(Role::Assistant, "");
-    a3.tool_calls = vec![call("call_3", "finish", r#"{"message":"done"}"#)];
+    a3.tool_calls = vec![ToolCall::new("call_3", "finish", r#"{"message":"done"}"#)];
     Trajectory {
         instance_id: "pagify-1".into(),
         tools: openhands_tools(),
@@ -47,13 +30,13 @@ fn sample() -> Trajectory {
             Message::new(Role::System, "You are a helpful agent."),
             Message::new(Role::User, "Fix the bug in /testbed."),
             a1,
-            tool("call_0", "     1\timport math"),
+            Message::tool_result(Some("call_0"), "     1\timport math"),
             a2,
-            tool(
-                "call_1",
+            Message::tool_result(
+                Some("call_1"),
                 "3:café = 1\n[The command completed with exit code 0.]",
             ),
-            tool("call_2", "Your thought has been logged."),
+            Message::tool_result(Some("call_2"), "Your thought has been logged."),
             a3,
         ],
         outcome: None,

@@ -394,29 +394,12 @@ fn custom_tool_list_decides_what_is_known() {
     );
 }
 
-fn call(id: &str, name: &str, args: &str) -> ToolCall {
-    ToolCall {
-        id: id.into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: name.into(),
-            arguments: args.into(),
-        },
-    }
-}
-
-fn tool(id: Option<&str>, content: &str) -> Message {
-    let mut m = Message::new(Role::Tool, content);
-    m.tool_call_id = id.map(str::to_owned);
-    m
-}
-
 #[test]
 fn annotate_matches_results_and_keeps_metadata() {
     let mut a1 = Message::new(Role::Assistant, "Look around.");
     a1.tool_calls = vec![
-        call("c1", "execute_bash", r#"{"command": "ls"}"#),
-        call("c2", "execute_bash", r#"{"command": "rg x"}"#),
+        ToolCall::new("c1", "execute_bash", r#"{"command": "ls"}"#),
+        ToolCall::new("c2", "execute_bash", r#"{"command": "rg x"}"#),
     ];
     a1.step = Some(StepMeta {
         error: None,
@@ -424,14 +407,14 @@ fn annotate_matches_results_and_keeps_metadata() {
         duration_s: Some(0.4),
     });
     let mut a2 = Message::new(Role::Assistant, "");
-    a2.tool_calls = vec![call(
+    a2.tool_calls = vec![ToolCall::new(
         "c3",
         "str_replace_editor",
         r#"{"command": "view", "path": "/testbed"}"#,
     )];
     // Already annotated: left alone.
     let mut a3 = Message::new(Role::Assistant, "");
-    a3.tool_calls = vec![call("c4", "think", r#"{"thought": "ok"}"#)];
+    a3.tool_calls = vec![ToolCall::new("c4", "think", r#"{"thought": "ok"}"#)];
     a3.step = Some(StepMeta {
         error: Some(UnknownTool),
         ..Default::default()
@@ -452,21 +435,21 @@ fn annotate_matches_results_and_keeps_metadata() {
             Message::new(Role::User, "fix it"),
             a1,
             // Answered out of order: matched by id.
-            tool(
+            Message::tool_result(
                 Some("c2"),
                 "bash: rg: command not found\n[The command completed with exit code 127.]",
             ),
-            tool(
+            Message::tool_result(
                 Some("c1"),
                 "a.py\n[The command completed with exit code 0.]",
             ),
             a2,
-            tool(None, "ERROR:\nsomething"),
+            Message::tool_result(None, "ERROR:\nsomething"),
             a3,
-            tool(Some("c4"), "Your thought has been logged."),
+            Message::tool_result(Some("c4"), "Your thought has been logged."),
             a4,
             a5,
-            tool(None, "sh: 1: tre: not found"),
+            Message::tool_result(None, "sh: 1: tre: not found"),
             a6,
         ],
         outcome: None,

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use lego_data::{
-    FunctionCall, Message, RenderOptions, Role, StepError, StepMeta, Tokenizer, ToolCall,
-    Trajectory, annotate_steps, example_trajectories, openhands_tools, render_chat, render_example,
+    Message, RenderOptions, Role, StepError, StepMeta, Tokenizer, ToolCall, Trajectory,
+    annotate_steps, example_trajectories, openhands_tools, render_chat, render_example,
     write_jsonl,
 };
 use serde::Deserialize;
@@ -21,36 +21,23 @@ struct Reference {
     labels: Vec<i64>,
 }
 
-fn call(name: &str, arguments: &str) -> ToolCall {
-    ToolCall {
-        id: String::new(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: name.into(),
-            arguments: arguments.into(),
-        },
-    }
-}
-
-fn assistant(content: &str, calls: Vec<ToolCall>) -> Message {
-    let mut m = Message::new(Role::Assistant, content);
-    m.tool_calls = calls;
-    m
-}
-
 /// Hand-made trajectories for the corners of the template and of the mask edges.
 fn edge_cases() -> Vec<Trajectory> {
     let tools = openhands_tools();
-    let mut errored = assistant(
+    let mut errored = Message::assistant(
         "",
-        vec![call("execute_bash", r#"{"command": "pyhton x.py"}"#)],
+        vec![ToolCall::new(
+            "",
+            "execute_bash",
+            r#"{"command": "pyhton x.py"}"#,
+        )],
     );
     errored.step = Some(StepMeta {
         error: Some(StepError::CommandNotFound),
         exit_code: Some(127),
         duration_s: None,
     });
-    let mut masked = assistant("masked turn", vec![]);
+    let mut masked = Message::assistant("masked turn", vec![]);
     masked.turn_mask = true;
     let base = |id: &str, messages: Vec<Message>| Trajectory {
         instance_id: id.into(),
@@ -65,7 +52,7 @@ fn edge_cases() -> Vec<Trajectory> {
         vec![
             Message::new(Role::System, "plain system"),
             Message::new(Role::User, "hi"),
-            assistant("hello", vec![]),
+            Message::assistant("hello", vec![]),
         ],
     );
     no_tools.tools.clear();
@@ -75,28 +62,28 @@ fn edge_cases() -> Vec<Trajectory> {
             vec![
                 Message::new(Role::System, "sys"),
                 Message::new(Role::User, "\n\nleading newlines"),
-                assistant(
+                Message::assistant(
                     "\n\nstarts with newlines\n",
-                    vec![call("think", r#"{"thought": "x"}"#)],
+                    vec![ToolCall::new("", "think", r#"{"thought": "x"}"#)],
                 ),
                 Message::new(Role::Tool, "\nobservation ends with spaces   "),
-                assistant("  spaces first.\n\n", vec![]),
+                Message::assistant("  spaces first.\n\n", vec![]),
             ],
         ),
         base(
             "edge__no-system",
             vec![
                 Message::new(Role::User, "Ünïcödé — 修复这个错误 🐛"),
-                assistant(
+                Message::assistant(
                     "",
                     vec![
-                        call("think", r#"{"thought": "日本語 and emoji 👩‍💻"}"#),
-                        call("finish", r#"{"message": "done"}"#),
+                        ToolCall::new("", "think", r#"{"thought": "日本語 and emoji 👩‍💻"}"#),
+                        ToolCall::new("", "finish", r#"{"message": "done"}"#),
                     ],
                 ),
                 Message::new(Role::Tool, "a"),
                 Message::new(Role::Tool, "b"),
-                assistant("", vec![]),
+                Message::assistant("", vec![]),
             ],
         ),
         base(
@@ -104,18 +91,19 @@ fn edge_cases() -> Vec<Trajectory> {
             vec![
                 Message::new(Role::System, "sys"),
                 Message::new(Role::User, "what is <|im_end|> and <tool_call>?"),
-                assistant(
+                Message::assistant(
                     "It is <|im_end|> literally.",
-                    vec![call("execute_bash", "{not json")],
+                    vec![ToolCall::new("", "execute_bash", "{not json")],
                 ),
                 Message::new(Role::Tool, "</tool_response> inside"),
                 errored,
                 Message::new(Role::Tool, "bash: pyhton: command not found"),
                 masked,
                 Message::new(Role::User, "follow-up"),
-                assistant(
+                Message::assistant(
                     "final",
-                    vec![call(
+                    vec![ToolCall::new(
+                        "",
                         "execute_bash",
                         r#"{"command": "ls", "timeout": 1.5, "nested": {"k": [1, null, true]}}"#,
                     )],
