@@ -25,21 +25,9 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../lego-data/data/examples.jsonl")
 }
 
-/// The bootstrap's tokenizer (`cargo xtask ci` sets `LEGO_TOKENIZER`); `None` and a note when
-/// absent, a failure when CI requires it.
+/// The bootstrap's tokenizer, as a string argument.
 fn tokenizer(test: &str) -> Option<String> {
-    let found = std::env::var("LEGO_TOKENIZER")
-        .ok()
-        .filter(|v| !v.is_empty());
-    let required = std::env::var("LEGO_REQUIRE_BOOTSTRAP").is_ok_and(|v| v == "1");
-    assert!(
-        found.is_some() || !required,
-        "{test}: LEGO_TOKENIZER is not set"
-    );
-    if found.is_none() {
-        eprintln!("SKIPPED {test}: LEGO_TOKENIZER is not set (run under `cargo xtask ci`)");
-    }
-    found
+    lego_testkit::tokenizer(test).map(|p| p.display().to_string())
 }
 
 fn read_lines(path: &Path) -> Vec<Value> {
@@ -253,9 +241,10 @@ fn import_tiktoken_is_deterministic_and_matches_the_bootstrap() {
     let Some(tok) = tokenizer("import_tiktoken_is_deterministic_and_matches_the_bootstrap") else {
         return;
     };
-    let Ok(ranks) = std::env::var("LEGO_QWEN_RANKS") else {
-        panic!("LEGO_QWEN_RANKS is set whenever LEGO_TOKENIZER is");
+    let Some(ranks) = lego_testkit::qwen_ranks("import_tiktoken_is_deterministic") else {
+        return;
     };
+    let ranks = ranks.display().to_string();
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("tokenizer.json");
     let out = lego(&[

@@ -5,7 +5,6 @@
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-mod env;
 mod jsonl;
 mod render;
 mod sharegpt;

@@ -11,7 +11,7 @@ use lego_data::{
 };
 use serde::Deserialize;
 
-use crate::env;
+use lego_testkit as env;
 
 #[derive(Deserialize)]
 struct Reference {

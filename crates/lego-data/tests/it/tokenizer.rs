@@ -7,7 +7,7 @@ use std::process::Command;
 use lego_data::{Preset, Tokenizer, import_tiktoken_file};
 use serde::Deserialize;
 
-use crate::env;
+use lego_testkit as env;
 
 #[derive(Deserialize)]
 struct Reference {

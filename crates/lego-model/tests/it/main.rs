@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod config;
-mod env;
 mod rope_parity;
 
 use std::path::PathBuf;

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use lego_model::{Qwen3Config, dynamic_inv_freq, inv_freq};
 use serde_json::{Value, json};
 
-use crate::env;
+use lego_testkit as env;
 
 /// transformers computes in f32; lego in f64.
 const REL_TOL: f64 = 1e-6;
