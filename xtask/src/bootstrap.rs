@@ -123,36 +123,33 @@ fn bootstrap(verbose: bool) -> Result<BootEnv> {
 
 fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
     let stamp = venv.join("lego-requirements.txt");
-    if venv.join("bin").join("python").exists()
-        && std::fs::read_to_string(&stamp).is_ok_and(|s| s == REQUIREMENTS)
-    {
+    let python = venv.join("bin").join("python");
+    let installed = std::fs::read_to_string(&stamp).ok();
+    if python.exists() && installed.as_deref() == Some(REQUIREMENTS) {
         if verbose {
             eprintln!("bootstrap: virtualenv {} is up to date", venv.display());
         }
         return Ok(());
     }
-    eprintln!(
-        "bootstrap: creating the virtualenv {} (torch is a few GB; once)",
-        venv.display()
-    );
-    if venv.exists() {
-        std::fs::remove_dir_all(venv)
-            .with_context(|| format!("cannot remove the stale virtualenv {}", venv.display()))?;
+    if python.exists() && installed.is_some() {
+        // A finished venv whose requirements changed: pip installs only what differs, so a new
+        // test dependency does not cost another download of torch.
+        eprintln!("bootstrap: updating the virtualenv {} to the new requirements", venv.display());
+    } else {
+        eprintln!("bootstrap: creating the virtualenv {} (torch is a few GB; once)", venv.display());
+        if venv.exists() {
+            std::fs::remove_dir_all(venv).with_context(|| {
+                format!("cannot remove the unfinished virtualenv {}", venv.display())
+            })?;
+        }
+        let base = std::env::var("LEGO_BOOTSTRAP_PYTHON").unwrap_or_else(|_| "python3".into());
+        cmd::run(Command::new(&base).args(["-m", "venv"]).arg(venv))?;
     }
-    let base_python = std::env::var("LEGO_BOOTSTRAP_PYTHON").unwrap_or_else(|_| "python3".into());
-    cmd::run(Command::new(&base_python).args(["-m", "venv"]).arg(venv))?;
     let requirements = venv.join("requirements.in.txt");
     std::fs::write(&requirements, REQUIREMENTS)?;
     cmd::run(
-        Command::new(venv.join("bin").join("python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-                "-r",
-            ])
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r"])
             .arg(&requirements),
     )?;
     // Written last: a stamp means the whole install finished.
