@@ -1,0 +1,42 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `lego-sandbox`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A path that resolves outside the sandbox's repository (local backend).
+    #[error("path {path} is outside the sandbox (only {root} and below can be used)")]
+    OutsideSandbox { path: String, root: String },
+    #[error("no such file or directory: {path}")]
+    NotFound { path: String },
+    #[error("{path} is a directory")]
+    IsDirectory { path: String },
+    #[error("failed to {action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to start {what}")]
+    Spawn {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A new command was sent while the shell's previous one still runs.
+    #[error("the shell is still running its previous command")]
+    ShellBusy,
+    /// No command runs in the shell, so there is nothing to send input to.
+    #[error("no command is running in the shell")]
+    ShellIdle,
+    #[error("the sandbox is stopped")]
+    Stopped,
+    /// The backend cannot run here (no engine, a feature not compiled in).
+    #[error("the {backend} backend is not available: {reason}")]
+    Unavailable {
+        backend: &'static str,
+        reason: String,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
