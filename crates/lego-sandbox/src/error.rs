@@ -37,6 +37,15 @@ pub enum Error {
         backend: &'static str,
         reason: String,
     },
+    /// A task names a log parser lego does not have.
+    #[error("task {instance_id}: no log parser named {name}")]
+    UnknownLogParser { instance_id: String, name: String },
+    /// A task whose fields cannot be used to run or grade its tests.
+    #[error("task {instance_id}: {message}")]
+    InvalidTask {
+        instance_id: String,
+        message: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -6,6 +6,9 @@
 //!   and [`Sandbox::stop`]. Inside every sandbox the repository lives at [`TESTBED`].
 //! - The local backend (planned in this crate, next commit): a private copy of the repository in a
 //!   temporary directory, commands run by `bash` in their own process group with resource limits.
+//! - Grading (`grading/`): SWE-bench's log parsers ([`LogParser`], chosen per task by
+//!   [`parser_for_task`]), its grading rules and per-instance report ([`grade`], [`Grade`],
+//!   [`InstanceReport`]), matched against the `swebench` package itself by the parity tests.
 //!
 //! This crate deliberately is the only one of the workspace that starts processes (hence the
 //! `allow` below; `clippy.toml` disallows `Command::new` everywhere else). It does not build
@@ -15,9 +18,11 @@
 #![allow(clippy::disallowed_methods)]
 
 mod error;
+mod grading;
 mod sandbox;
 
 pub use error::{Error, Result};
+pub use grading::*;
 pub use sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,

@@ -1,0 +1,20 @@
+//! Test running and grading the SWE-bench way: log parsers ([`parsers`]), the grading rules and
+//! report ([`grade`]).
+
+mod grade;
+mod parsers;
+
+pub use grade::{
+    APPLY_PATCH_FAIL, APPLY_PATCH_PASS, END_TEST_OUTPUT, EvalType, Grade, GradeOptions,
+    InstanceReport, LogProblem, Outcome, RESET_FAILED, Resolution, START_TEST_OUTPUT,
+    TEST_EXIT_CODE, TESTS_ERROR, TESTS_TIMEOUT, TestsStatus, eval_tests_report, grade, logs_eval,
+    parser_for_task, resolution_status, resolve_case, test_exit_code, test_failed, test_maintained,
+    test_passed,
+};
+pub use parsers::{
+    LogParser, StatusMap, TestStatus, parse_django, parse_matplotlib, parse_pytest,
+    parse_pytest_options, parse_pytest_v2, parse_seaborn, parse_sympy, parse_unittest,
+};
+
+#[cfg(test)]
+mod tests;
