@@ -272,3 +272,128 @@ fn import_tiktoken_is_deterministic_and_matches_the_bootstrap() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown preset");
 }
+
+/// A grading fixture of lego-sandbox.
+fn grading_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../lego-sandbox/tests/data")
+        .join(name)
+}
+
+#[test]
+fn eval_grade_prints_the_swebench_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir.path().join("task.json");
+    let f2p = "test_slugify (utils_tests.test_text.TestUtilsText.test_slugify)";
+    let p2p = "test_phone2numeric (utils_tests.test_text.TestUtilsText.test_phone2numeric)";
+    std::fs::write(
+        &task,
+        serde_json::json!({
+            "instance_id": "django__django-1",
+            "repo": "django/django",
+            // As SWE-bench ships them: JSON-encoded strings.
+            "FAIL_TO_PASS": serde_json::to_string(&[f2p]).unwrap(),
+            "PASS_TO_PASS": serde_json::to_string(&[p2p]).unwrap(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let log = grading_fixture("logs/django_runtests.log");
+    let out = lego(&[
+        "eval",
+        "grade",
+        "--instance",
+        task.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"django__django-1": {
+            "patch_is_None": false,
+            "patch_exists": true,
+            "patch_successfully_applied": true,
+            "resolved": false,
+            "infra_failure": false,
+            "tests_status": {
+                "FAIL_TO_PASS": {"success": [f2p], "failure": []},
+                "PASS_TO_PASS": {"success": [], "failure": [p2p]},
+                "FAIL_TO_FAIL": {"success": [], "failure": []},
+                "PASS_TO_FAIL": {"success": [], "failure": []},
+            },
+        }})
+    );
+    // SWE-bench's key order.
+    let order: Vec<usize> = [
+        "patch_is_None",
+        "patch_exists",
+        "patch_successfully_applied",
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap())
+    .collect();
+    assert!(order.is_sorted(), "{text}");
+
+    // A timed-out run is an error: no tests_status at all.
+    let timeout = grading_fixture("logs/edge/timeout.log");
+    let out = lego(&[
+        "eval",
+        "grade",
+        "--instance",
+        task.to_str().unwrap(),
+        "--log",
+        timeout.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["django__django-1"]["patch_successfully_applied"],
+        false
+    );
+    assert!(report["django__django-1"].get("tests_status").is_none());
+}
+
+#[test]
+fn eval_grade_bad_input_is_a_one_line_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir.path().join("task.json");
+    std::fs::write(&task, "{\"instance_id\": 3}").unwrap();
+    let log = grading_fixture("logs/django_runtests.log");
+    let args = |task: &Path, log: &Path| {
+        lego(&[
+            "eval",
+            "grade",
+            "--instance",
+            task.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+        ])
+    };
+    let out = args(&task, &log);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("malformed task") && err.contains("task.json"),
+        "{err}"
+    );
+
+    std::fs::write(
+        &task,
+        r#"{"instance_id": "x", "log_parser": "parse_log_jest"}"#,
+    )
+    .unwrap();
+    let err = stderr(&args(&task, &log));
+    assert!(err.contains("no log parser named parse_log_jest"), "{err}");
+
+    let missing = dir.path().join("missing.log");
+    let err = stderr(&args(&task, &missing));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot read the log") && err.contains("missing.log"),
+        "{err}"
+    );
+}

@@ -5,9 +5,11 @@
 
 Prints one JSON object:
 
+- `maps`: the distinct status maps that `swebench`'s parsers give, each a list of
+  `[test, status]` pairs in the dict's order (the order decides `_resolve_case`), one pair a
+  line;
 - `parsers`: for every `*.log` under LOG_DIR (by path relative to it) and every parser named
-  in CASES.json's `parsers`, the status map that `swebench`'s `parse_log_<name>` gives, as a
-  list of `[test, status]` pairs in the dict's order (the order decides `_resolve_case`);
+  in CASES.json's `parsers`, the index in `maps` of what `parse_log_<name>` gives;
 - `reports`: for every case of CASES.json's `cases` (`name`, `log`, `parser`, `FAIL_TO_PASS`,
   `PASS_TO_PASS`, optional `eval_type` and `no_patch`), the report of `get_eval_report`
   (with `tests_status`) and, when the log gives a result, `get_resolution_status` of it.
@@ -45,13 +47,20 @@ def spec(case: dict) -> TestSpec:
 def main() -> None:
     cases_path, log_dir = Path(sys.argv[1]), Path(sys.argv[2])
     config = json.loads(cases_path.read_text())
-    out = {"parsers": {}, "reports": {}}
+    out = {"maps": [], "parsers": {}, "reports": {}}
+    seen = {}
     for log in sorted(log_dir.rglob("*.log")):
         text = log.read_text()
         maps = {}
         for name in config["parsers"]:
             parsed = PARSER_REGISTRY[f"parse_log_{name}"](text, None)
-            maps[name] = [[k, v] for k, v in parsed.items()]
+            pairs = "[" + ",\n ".join(
+                json.dumps([k, v], ensure_ascii=False) for k, v in parsed.items()
+            ) + "]"
+            if pairs not in seen:
+                seen[pairs] = len(out["maps"])
+                out["maps"].append(pairs)
+            maps[name] = seen[pairs]
         out["parsers"][str(log.relative_to(log_dir))] = maps
     for case in config["cases"]:
         test_spec = spec(case)
@@ -71,7 +80,11 @@ def main() -> None:
             )
             entry["resolution"] = get_resolution_status(tests)
         out["reports"][case["name"]] = entry
-    json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+    # Small enough to commit: each map once, one pair a line, the rest compact.
+    maps = ",\n".join(out["maps"])
+    rest = {k: v for k, v in out.items() if k != "maps"}
+    print('{"maps": [\n' + maps + "\n],")
+    print(json.dumps(rest, ensure_ascii=False, indent=1)[1:])
 
 
 if __name__ == "__main__":
