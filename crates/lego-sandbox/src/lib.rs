@@ -4,7 +4,7 @@
 //!   one-shot commands with a timeout ([`Sandbox::exec`]), file access, one persistent
 //!   interactive shell ([`Sandbox::shell_send`], [`Sandbox::shell_wait`]), [`Sandbox::reset`]
 //!   and [`Sandbox::stop`]. Inside every sandbox the repository lives at [`TESTBED`].
-//! - The local backend (planned in this crate, next commit): a private copy of the repository in a
+//! - [`LocalSandbox`] is the backend without Docker: a private copy of the repository in a
 //!   temporary directory, commands run by `bash` in their own process group with resource limits.
 //!
 //! This crate deliberately is the only one of the workspace that starts processes (hence the
@@ -15,9 +15,11 @@
 #![allow(clippy::disallowed_methods)]
 
 mod error;
+mod local;
 mod sandbox;
 
 pub use error::{Error, Result};
+pub use local::{LocalOptions, LocalSandbox};
 pub use sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,
