@@ -17,6 +17,7 @@
 mod error;
 mod local;
 mod sandbox;
+mod tools;
 
 pub use error::{Error, Result};
 pub use local::{LocalOptions, LocalSandbox};
@@ -24,3 +25,4 @@ pub use sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,
 };
+pub use tools::{Observation, ToolState, tool_call};

@@ -5,5 +5,7 @@
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod hostile;
 mod local;
 mod repo;
+mod tools;
