@@ -5,6 +5,7 @@
 
 mod data;
 mod tokenizer;
+mod tools;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,9 @@ enum Command {
     /// Tasks, trajectories and training examples.
     #[command(subcommand)]
     Data(data::Command),
+    /// The agent's tools in a sandbox.
+    #[command(subcommand)]
+    Tools(tools::Command),
 }
 
 fn main() {
@@ -34,6 +38,7 @@ fn main() {
     let result = match cli.command {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
+        Command::Tools(cmd) => tools::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

@@ -272,3 +272,81 @@ fn import_tiktoken_is_deterministic_and_matches_the_bootstrap() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown preset");
 }
+
+#[test]
+fn tools_replay_runs_calls_in_a_local_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("a.py"), "x = 1\n").unwrap();
+    let actions = dir.path().join("actions.jsonl");
+    let out = dir.path().join("obs.jsonl");
+    std::fs::write(
+        &actions,
+        concat!(
+            r#"{"name": "execute_bash", "arguments": {"command": "cd /testbed && cat a.py"}}"#, "\n",
+            r#"{"name": "str_replace_editor", "arguments": "{\"command\": \"str_replace\", \"path\": \"/testbed/a.py\", \"old_str\": \"x = 2\", \"new_str\": \"y\"}"}"#, "\n",
+            r#"{"name": "str_replace_editor", "arguments": {"command": "str_replace", "path": "/testbed/a.py", "old_str": "x = 1", "new_str": "x = 2"}}"#, "\n",
+            r#"{"name": "think", "arguments": {"thought": "ok"}}"#, "\n",
+            r#"{"name": "finish", "arguments": {"message": "done"}}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let run = |backend: &str| {
+        lego(&[
+            "tools",
+            "replay",
+            "--backend",
+            backend,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--actions",
+            actions.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let result = run("local");
+    assert!(result.status.success(), "{}", stderr(&result));
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(
+        lines[0]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("x = 1\n[The command completed with exit code 0.]")
+    );
+    assert_eq!(lines[0]["error"], Value::Null);
+    assert_eq!(lines[0]["exit_code"], 0);
+    assert!(
+        lines[1]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("ERROR:\nNo replacement was performed")
+    );
+    assert_eq!(lines[1]["error"], "editor_error");
+    assert!(
+        lines[2]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("The file /testbed/a.py has been edited.")
+    );
+    assert_eq!(lines[3]["observation"], "Your thought has been logged.");
+    assert!(lines[4]["duration_s"].is_number());
+    // The user's repository is untouched: the sandbox worked on a copy.
+    assert_eq!(
+        std::fs::read_to_string(repo.join("a.py")).unwrap(),
+        "x = 1\n"
+    );
+    let docker = run("docker");
+    assert!(!docker.status.success());
+    assert!(
+        stderr(&docker).contains("docker backend is not available"),
+        "{}",
+        stderr(&docker)
+    );
+}
