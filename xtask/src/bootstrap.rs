@@ -134,9 +134,15 @@ fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
     if python.exists() && installed.is_some() {
         // A finished venv whose requirements changed: pip installs only what differs, so a new
         // test dependency does not cost another download of torch.
-        eprintln!("bootstrap: updating the virtualenv {} to the new requirements", venv.display());
+        eprintln!(
+            "bootstrap: updating the virtualenv {} to the new requirements",
+            venv.display()
+        );
     } else {
-        eprintln!("bootstrap: creating the virtualenv {} (torch is a few GB; once)", venv.display());
+        eprintln!(
+            "bootstrap: creating the virtualenv {} (torch is a few GB; once)",
+            venv.display()
+        );
         if venv.exists() {
             std::fs::remove_dir_all(venv).with_context(|| {
                 format!("cannot remove the unfinished virtualenv {}", venv.display())
@@ -149,7 +155,14 @@ fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
     std::fs::write(&requirements, REQUIREMENTS)?;
     cmd::run(
         Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "-r",
+            ])
             .arg(&requirements),
     )?;
     // Written last: a stamp means the whole install finished.
