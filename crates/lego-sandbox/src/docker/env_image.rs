@@ -113,7 +113,7 @@ pub fn build_env_image(
                 // The engine reports a failed RUN as a stream error; keep the build's output.
                 bollard::errors::Error::DockerStreamError { error } => DockerError::Failed {
                     action: action.clone(),
-                    message: format!("{error}\n{}", tail(&log, 2000)),
+                    message: format!("{error}{}", log_tail(&log)),
                 },
                 other => DockerError::engine(action.clone())(other),
             })?;
@@ -123,11 +123,7 @@ pub fn build_env_image(
             if let Some(detail) = info.error_detail {
                 return Err(DockerError::Failed {
                     action: action.clone(),
-                    message: format!(
-                        "{}\n{}",
-                        detail.message.unwrap_or_default(),
-                        tail(&log, 2000)
-                    ),
+                    message: format!("{}{}", detail.message.unwrap_or_default(), log_tail(&log)),
                 });
             }
         }
@@ -263,13 +259,18 @@ pub(crate) fn tag_safe(name: &str) -> String {
     if s.is_empty() { "repo".to_owned() } else { s }
 }
 
-fn tail(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
+/// The last lines of a build log, on one line (errors are one line).
+pub(crate) fn log_tail(log: &str) -> String {
+    let lines: Vec<&str> = log
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("--->") && !l.starts_with("Removing intermediate")
+        })
+        .collect();
+    if lines.is_empty() {
+        return String::new();
     }
-    let mut start = text.len() - max;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
+    let tail = &lines[lines.len().saturating_sub(4)..];
+    format!(" (build log ends: {})", tail.join(" | "))
 }

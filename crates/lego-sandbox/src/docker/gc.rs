@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions, RemoveImageOptions};
 
 use super::container::remove;
+use super::{BaseImageOptions, base_image_tag};
 use super::{DockerBackend, DockerError, DockerResult, labels};
 
 /// An image lego made.
@@ -19,8 +20,8 @@ pub struct ImageEntry {
     pub size_bytes: i64,
     /// Unix seconds.
     pub created: i64,
-    /// Containers using it.
-    pub containers: i64,
+    /// Containers using it, where the engine counts them (API 1.41 does not).
+    pub containers: Option<i64>,
 }
 
 /// A sandbox container lego started.
@@ -47,8 +48,9 @@ pub struct Listing {
 /// What [`gc`] removes besides orphaned sandboxes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GcOptions {
-    /// Also remove lego's images that no container uses (environment images first, then base
-    /// images nothing is built on). They are rebuilt on demand.
+    /// Also remove lego's images that no container uses: environment images, and base images
+    /// of other recipes than the default one (which takes minutes to rebuild, so it stays).
+    /// All are rebuilt on demand.
     pub images: bool,
 }
 
@@ -102,7 +104,7 @@ async fn list_async(docker: &DockerBackend) -> DockerResult<Listing> {
             repo: image.labels.get(labels::REPO).cloned(),
             size_bytes: image.size,
             created: image.created,
-            containers: image.containers,
+            containers: (image.containers >= 0).then_some(image.containers),
         });
     }
     for c in containers {
@@ -153,8 +155,10 @@ pub fn gc(docker: &DockerBackend, opts: &GcOptions) -> DockerResult<GcReport> {
             // Environment images first: base images cannot go while something is built on them.
             let mut images: Vec<&ImageEntry> = listing.images.iter().collect();
             images.sort_by_key(|i| i.kind != "env");
+            let current_base = base_image_tag(&BaseImageOptions::default());
             for image in images {
-                if image.containers > 0
+                if image.tags.contains(&current_base)
+                    || image.containers.is_some_and(|n| n > 0)
                     || used.contains(image.id.as_str())
                     || image.tags.iter().any(|t| used.contains(t.as_str()))
                 {

@@ -78,3 +78,12 @@ fn output_sink_keeps_the_head_and_counts_the_rest() {
     assert_eq!(sink.kept, b"abcd");
     assert_eq!(sink.dropped, 3);
 }
+
+#[test]
+fn build_log_tail_is_one_line() {
+    let log = "Step 1/2 : FROM x\n ---> abc\nStep 2/2 : RUN false\n ---> Running in 123\n\nRemoving intermediate container 123\n";
+    assert_eq!(
+        super::env_image::log_tail(log),
+        " (build log ends: Step 1/2 : FROM x | Step 2/2 : RUN false)"
+    );
+}
