@@ -87,3 +87,13 @@ fn build_log_tail_is_one_line() {
         " (build log ends: Step 1/2 : FROM x | Step 2/2 : RUN false)"
     );
 }
+
+#[test]
+fn handles_cross_threads() {
+    // A pool hands sandboxes to worker threads; the shell moves with its episode.
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<super::DockerBackend>();
+    send_sync::<super::DockerSandbox>();
+    send::<super::DockerShell>();
+}

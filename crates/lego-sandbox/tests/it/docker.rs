@@ -352,6 +352,37 @@ fn the_shell_keeps_its_state_and_can_be_interrupted() {
     assert!(!shell.is_closed());
 }
 
+#[test]
+fn sandboxes_run_in_parallel_threads() {
+    let Some((docker, base)) = base("sandboxes_run_in_parallel_threads") else {
+        return;
+    };
+    let t = Instant::now();
+    let outputs: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let (docker, tag) = (&docker, &base.tag);
+                scope.spawn(move || {
+                    let sandbox =
+                        DockerSandbox::start(docker, tag, SandboxConfig::default()).unwrap();
+                    let out = sandbox
+                        .exec(&format!("sleep 1; echo {i}"), &opts(20))
+                        .unwrap();
+                    out.output
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(outputs, ["0\n", "1\n", "2\n", "3\n"]);
+    // The four one-second commands overlapped.
+    assert!(
+        t.elapsed() < Duration::from_secs(4 + 3),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
 /// Not a test by itself: the child process of `gc_removes_sandboxes_of_dead_owners`.
 #[test]
 fn gc_child_holds_a_sandbox() {
