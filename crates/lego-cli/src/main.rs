@@ -4,6 +4,7 @@
 //! instance; machine-readable output goes to stdout or the `--out` file, progress to stderr.
 
 mod data;
+mod sandbox;
 mod tokenizer;
 mod tools;
 
@@ -31,6 +32,9 @@ enum Command {
     /// The agent's tools in a sandbox.
     #[command(subcommand)]
     Tools(tools::Command),
+    /// Docker images and sandbox containers: build, list, clean up.
+    #[command(subcommand)]
+    Sandbox(sandbox::Command),
 }
 
 fn main() {
@@ -39,6 +43,7 @@ fn main() {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Tools(cmd) => tools::run(cmd),
+        Command::Sandbox(cmd) => sandbox::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

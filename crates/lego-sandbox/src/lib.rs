@@ -6,6 +6,14 @@
 //!   and [`Sandbox::stop`]. Inside every sandbox the repository lives at [`TESTBED`].
 //! - [`LocalSandbox`] is the backend without Docker: a private copy of the repository in a
 //!   temporary directory, commands run by `bash` in their own process group with resource limits.
+//! - Docker (feature `docker`, on by default): images made without a registry
+//!   ([`ensure_base_image`]: Debian by `debootstrap`, imported; [`build_env_image`]: one image
+//!   per repository with it at `/testbed`, installed), both tagged and cached by content;
+//!   [`DockerSandbox`], a container with CPU, memory and process limits and no network, with
+//!   commands under a timeout, file transfer, reset and guaranteed removal; [`DockerShell`], a
+//!   persistent interactive shell in one; [`gc`] and [`list`] for what lego left in the engine.
+//!   The API is synchronous: the Docker backend holds its own tokio runtime. `DockerSandbox` does
+//!   not implement [`Sandbox`] yet.
 //!
 //! - Tools: [`tool_call`] runs one of the agent's four tools (`execute_bash`,
 //!   `str_replace_editor`, `think`, `finish`) over any `&mut dyn Sandbox` with OpenHands' texts
@@ -52,11 +60,20 @@
 // lego-sandbox is THE crate allowed to start processes (ARCHITECTURE.md, "Invariants").
 #![allow(clippy::disallowed_methods)]
 
+#[cfg(feature = "docker")]
+mod docker;
 mod error;
 mod local;
 mod sandbox;
 mod tools;
 
+#[cfg(feature = "docker")]
+pub use docker::{
+    BaseImageOptions, ContainerEntry, DEFAULT_PACKAGES, DockerBackend, DockerError,
+    DockerExecOutput, DockerResult, DockerSandbox, DockerShell, EnvSpec, GcOptions, GcReport,
+    ImageEntry, ImageRef, Listing, SandboxConfig, base_image_tag, build_env_image, detect_mirror,
+    ensure_base_image, env_image_tag, gc, labels, list,
+};
 pub use error::{Error, Result};
 pub use local::{LocalOptions, LocalSandbox};
 pub use sandbox::{

@@ -350,3 +350,33 @@ fn tools_replay_runs_calls_in_a_local_sandbox() {
         stderr(&docker)
     );
 }
+
+#[test]
+fn sandbox_build_of_a_missing_repo_is_a_one_line_error() {
+    let out = lego(&["sandbox", "build", "--repo", "/no/such/repo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: --repo /no/such/repo is not a directory\n"
+    );
+}
+
+#[test]
+fn sandbox_ls_json_lists_images_and_containers() {
+    let out = lego(&["sandbox", "ls", "--json"]);
+    if !out.status.success() && stderr(&out).contains("cannot reach the Docker engine") {
+        assert!(
+            std::env::var_os("LEGO_REQUIRE_DOCKER").is_none_or(|v| v != "1"),
+            "{}",
+            stderr(&out)
+        );
+        eprintln!("SKIPPED sandbox_ls_json_lists_images_and_containers: no Docker engine answers");
+        return;
+    }
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listing["images"].is_array() && listing["containers"].is_array());
+    for image in listing["images"].as_array().unwrap() {
+        assert!(["base", "env"].contains(&image["kind"].as_str().unwrap()));
+    }
+}
