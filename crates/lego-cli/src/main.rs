@@ -5,7 +5,9 @@
 
 mod data;
 mod eval;
+mod sandbox;
 mod tokenizer;
+mod tools;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +33,12 @@ enum Command {
     /// Grading the SWE-bench way.
     #[command(subcommand)]
     Eval(eval::Command),
+    /// The agent's tools in a sandbox.
+    #[command(subcommand)]
+    Tools(tools::Command),
+    /// Docker images and sandbox containers: build, list, clean up.
+    #[command(subcommand)]
+    Sandbox(sandbox::Command),
 }
 
 fn main() {
@@ -39,6 +47,8 @@ fn main() {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Eval(cmd) => eval::run(cmd),
+        Command::Tools(cmd) => tools::run(cmd),
+        Command::Sandbox(cmd) => sandbox::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

@@ -397,3 +397,111 @@ fn eval_grade_bad_input_is_a_one_line_error_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn tools_replay_runs_calls_in_a_local_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("a.py"), "x = 1\n").unwrap();
+    let actions = dir.path().join("actions.jsonl");
+    let out = dir.path().join("obs.jsonl");
+    std::fs::write(
+        &actions,
+        concat!(
+            r#"{"name": "execute_bash", "arguments": {"command": "cd /testbed && cat a.py"}}"#, "\n",
+            r#"{"name": "str_replace_editor", "arguments": "{\"command\": \"str_replace\", \"path\": \"/testbed/a.py\", \"old_str\": \"x = 2\", \"new_str\": \"y\"}"}"#, "\n",
+            r#"{"name": "str_replace_editor", "arguments": {"command": "str_replace", "path": "/testbed/a.py", "old_str": "x = 1", "new_str": "x = 2"}}"#, "\n",
+            r#"{"name": "think", "arguments": {"thought": "ok"}}"#, "\n",
+            r#"{"name": "finish", "arguments": {"message": "done"}}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let run = |backend: &str| {
+        lego(&[
+            "tools",
+            "replay",
+            "--backend",
+            backend,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--actions",
+            actions.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let result = run("local");
+    assert!(result.status.success(), "{}", stderr(&result));
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(
+        lines[0]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("x = 1\n[The command completed with exit code 0.]")
+    );
+    assert_eq!(lines[0]["error"], Value::Null);
+    assert_eq!(lines[0]["exit_code"], 0);
+    assert!(
+        lines[1]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("ERROR:\nNo replacement was performed")
+    );
+    assert_eq!(lines[1]["error"], "editor_error");
+    assert!(
+        lines[2]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("The file /testbed/a.py has been edited.")
+    );
+    assert_eq!(lines[3]["observation"], "Your thought has been logged.");
+    assert!(lines[4]["duration_s"].is_number());
+    // The user's repository is untouched: the sandbox worked on a copy.
+    assert_eq!(
+        std::fs::read_to_string(repo.join("a.py")).unwrap(),
+        "x = 1\n"
+    );
+    let docker = run("docker");
+    assert!(!docker.status.success());
+    assert!(
+        stderr(&docker).contains("docker backend is not available"),
+        "{}",
+        stderr(&docker)
+    );
+}
+
+#[test]
+fn sandbox_build_of_a_missing_repo_is_a_one_line_error() {
+    let out = lego(&["sandbox", "build", "--repo", "/no/such/repo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: --repo /no/such/repo is not a directory\n"
+    );
+}
+
+#[test]
+fn sandbox_ls_json_lists_images_and_containers() {
+    let out = lego(&["sandbox", "ls", "--json"]);
+    if !out.status.success() && stderr(&out).contains("cannot reach the Docker engine") {
+        assert!(
+            std::env::var_os("LEGO_REQUIRE_DOCKER").is_none_or(|v| v != "1"),
+            "{}",
+            stderr(&out)
+        );
+        eprintln!("SKIPPED sandbox_ls_json_lists_images_and_containers: no Docker engine answers");
+        return;
+    }
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listing["images"].is_array() && listing["containers"].is_array());
+    for image in listing["images"].as_array().unwrap() {
+        assert!(["base", "env"].contains(&image["kind"].as_str().unwrap()));
+    }
+}

@@ -1,11 +1,19 @@
-//! Integration tests of lego-sandbox: one binary, one module per area.
+//! Integration tests of lego-sandbox: real processes on a small repository each test makes,
+//! and grading against the `swebench` package.
 
-// Parity tests run the reference implementation (python) by design.
+// The fixture repositories are made with git; the gc test re-runs this binary as a child; the
+// parity tests run the reference implementation (python).
 #![allow(clippy::disallowed_methods)]
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "docker")]
+mod docker;
 mod grading;
+mod hostile;
+mod local;
+mod repo;
+mod tools;
 
 use std::path::PathBuf;
 
