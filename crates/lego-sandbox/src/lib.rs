@@ -22,7 +22,9 @@
 //!   [`Observation`] carries its step error from [`lego_data::classify_step`].
 //! - Grading (`grading/`): SWE-bench's log parsers ([`LogParser`], chosen per task by
 //!   [`parser_for_task`]), its grading rules and per-instance report ([`grade`], [`Grade`],
-//!   [`InstanceReport`]), matched against the `swebench` package itself by the parity tests.
+//!   [`InstanceReport`]), matched against the `swebench` package itself by the parity tests;
+//!   [`run_tests`] applies a candidate patch and a task's test patch in any sandbox, runs its
+//!   tests between SWE-bench's log markers with a timeout, and grades the log.
 //!
 //! ## Implementing a backend
 //!

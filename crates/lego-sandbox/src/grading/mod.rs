@@ -1,8 +1,10 @@
-//! Test running and grading the SWE-bench way: log parsers ([`parsers`]), the grading rules and
-//! report ([`grade`]).
+//! Test running and grading the SWE-bench way: log parsers (`parsers.rs`), the grading rules
+//! and report (`grade.rs`), running a task's tests in any [`Sandbox`](crate::Sandbox)
+//! (`run.rs`).
 
 mod grade;
 mod parsers;
+mod run;
 
 pub use grade::{
     APPLY_PATCH_FAIL, APPLY_PATCH_PASS, END_TEST_OUTPUT, EvalType, Grade, GradeOptions,
@@ -15,6 +17,8 @@ pub use parsers::{
     LogParser, StatusMap, TestStatus, parse_django, parse_matplotlib, parse_pytest,
     parse_pytest_options, parse_pytest_v2, parse_seaborn, parse_sympy, parse_unittest,
 };
+
+pub use run::{APPLY_COMMANDS, RunOptions, TestRun, eval_script, patch_files, run_tests};
 
 #[cfg(test)]
 mod tests;

@@ -233,3 +233,50 @@ fn fail_only_counts_only_failed() {
     assert_eq!(tests.fail_to_pass.failure, ["t.py::a"]);
     assert_eq!(tests.fail_to_pass.success, ["t.py::b", "t.py::missing"]);
 }
+
+#[test]
+fn eval_script_has_swebench_shape() {
+    let mut t = task(&[], &[]);
+    t.base_commit = "abc123".into();
+    t.test_patch = "diff --git a/tests/test x.py b/tests/test x.py\n--- a/tests/test x.py\n\
+                    +++ b/tests/test x.py\n@@ -0,0 +1 @@\n+EOF_LEGO\n"
+        .into();
+    let script = eval_script(&t, "pytest -rA");
+    let expected = "set -uxo pipefail\n\
+        cd /testbed\n\
+        git checkout abc123 -- 'tests/test x.py'\n\
+        git apply -v <<'EOF_LEGO'\n\
+        diff --git a/tests/test x.py b/tests/test x.py\n--- a/tests/test x.py\n\
+        +++ b/tests/test x.py\n@@ -0,0 +1 @@\n+EOF_LEGO\n\
+        EOF_LEGO\n\
+        : '>>>>> Start Test Output'\n\
+        pytest -rA 'tests/test x.py'\n\
+        SWEBENCH_TEST_EXIT_CODE=$?\n\
+        : '>>>>> End Test Output'\n\
+        echo \">>>>> Test Exit Code: $SWEBENCH_TEST_EXIT_CODE\"\n\
+        git checkout abc123 -- 'tests/test x.py'\n";
+    assert_eq!(script, expected);
+
+    t.test_cmd = Some("python -m unittest -v".into());
+    t.base_commit.clear();
+    t.test_patch.clear();
+    let script = eval_script(&t, "pytest -rA");
+    assert!(!script.contains("git checkout") && !script.contains("git apply"));
+    assert!(script.contains("\npython -m unittest -v\n"));
+}
+
+#[test]
+fn here_document_delimiter_is_no_line_of_the_input() {
+    let text = super::run::with_stdin("cat", "EOF_LEGO\nEOF_LEGO_1\nx");
+    assert_eq!(
+        text,
+        "cat <<'EOF_LEGO_2'\nEOF_LEGO\nEOF_LEGO_1\nx\nEOF_LEGO_2"
+    );
+}
+
+#[test]
+fn patch_files_in_order_once() {
+    let patch = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n\
+                 diff --git a/old.txt b/new.txt\ndiff --git a/a.py b/a.py\n";
+    assert_eq!(patch_files(patch), ["a.py", "new.txt"]);
+}

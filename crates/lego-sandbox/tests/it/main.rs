@@ -13,6 +13,7 @@ mod grading;
 mod hostile;
 mod local;
 mod repo;
+mod run;
 mod tools;
 
 use std::path::PathBuf;
