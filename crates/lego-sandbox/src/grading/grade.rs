@@ -1,6 +1,7 @@
 //! SWE-bench's grading (5.0.2, `swebench/harness/grading.py`): from a test log and a task's
 //! `FAIL_TO_PASS`/`PASS_TO_PASS` to the per-instance report.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use lego_data::Task;
@@ -198,7 +199,11 @@ fn eval_type_for_task(task: &Task) -> Result<EvalType> {
 }
 
 /// Grades one test log of a task as SWE-bench's `get_eval_report` does.
+///
+/// SWE-bench reads the log from a file in Python's text mode, which turns `\r\n` and a lone
+/// `\r` into `\n` (progress output that redraws its line splits there); so does this.
 pub fn grade(task: &Task, log: &str, options: &GradeOptions) -> Result<Grade> {
+    let log = &*python_text_mode(log);
     let parser = match options.parser {
         Some(p) => p,
         None => parser_for_task(task)?,
@@ -248,10 +253,12 @@ pub fn grade(task: &Task, log: &str, options: &GradeOptions) -> Result<Grade> {
 
 /// SWE-bench's `get_logs_eval`: the status map of a log, or why it has none.
 ///
+/// The log is taken as Python's text mode reads it from a file (see [`grade`]).
 /// The part between the first [`START_TEST_OUTPUT`] and the next [`END_TEST_OUTPUT`] is
 /// parsed, the whole log when that part gives nothing. A log with no result and no sign that a
 /// suite ran, or whose recorded exit code is non-zero with no FAILED or ERROR test, has none.
 pub fn logs_eval(log: &str, parser: LogParser) -> Result<StatusMap, LogProblem> {
+    let log = &*python_text_mode(log);
     for code in [APPLY_PATCH_FAIL, RESET_FAILED, TESTS_ERROR, TESTS_TIMEOUT] {
         if log.contains(code) {
             return Err(LogProblem::BadCode(code));
@@ -281,6 +288,15 @@ pub fn logs_eval(log: &str, parser: LogParser) -> Result<StatusMap, LogProblem> 
         return Err(LogProblem::ExitCodeMismatch(code));
     }
     Ok(status_map)
+}
+
+/// Python's universal newlines: `\r\n` and `\r` read as `\n`.
+fn python_text_mode(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// `SUITE_RAN`: evidence that a runner executed at least one test (for runners whose parsers

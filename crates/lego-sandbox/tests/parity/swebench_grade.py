@@ -50,7 +50,10 @@ def main() -> None:
     out = {"maps": [], "parsers": {}, "reports": {}}
     seen = {}
     for log in sorted(log_dir.rglob("*.log")):
-        text = log.read_text()
+        # As it is on disk: the parsers take a string, and lego's take the same string.
+        # (get_eval_report reads the file itself, in text mode: CR and CRLF become LF.)
+        with open(log, newline="") as f:
+            text = f.read()
         maps = {}
         for name in config["parsers"]:
             parsed = PARSER_REGISTRY[f"parse_log_{name}"](text, None)
