@@ -1,11 +1,13 @@
 //! Test running and grading the SWE-bench way: log parsers (`parsers.rs`), the grading rules
 //! and report (`grade.rs`), running a task's tests in any [`Sandbox`](crate::Sandbox)
-//! (`run.rs`).
+//! (`run.rs`), and dropping flaky tests over repeated runs (`flaky.rs`).
 
+mod flaky;
 mod grade;
 mod parsers;
 mod run;
 
+pub use flaky::{Stability, run_tests_repeatedly, stability};
 pub use grade::{
     APPLY_PATCH_FAIL, APPLY_PATCH_PASS, END_TEST_OUTPUT, EvalType, Grade, GradeOptions,
     InstanceReport, LogProblem, Outcome, RESET_FAILED, Resolution, START_TEST_OUTPUT,

@@ -280,3 +280,29 @@ fn patch_files_in_order_once() {
                  diff --git a/old.txt b/new.txt\ndiff --git a/a.py b/a.py\n";
     assert_eq!(patch_files(patch), ["a.py", "new.txt"]);
 }
+
+#[test]
+fn flaky_tests_are_those_whose_outcome_changes() {
+    let a = LogParser::Pytest
+        .parse("PASSED t::a\nPASSED t::b\nFAILED t::c\nSKIPPED t::d\nPASSED t::e\nERROR t::f");
+    let b = LogParser::Pytest
+        .parse("XFAIL t::a\nFAILED t::b\nERROR t::c\nSKIPPED t::d\nPASSED t::g\nFAILED t::f");
+    let s = stability(&[a.clone(), b]);
+    let stable: Vec<(&str, &str)> = s
+        .stable
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        stable,
+        [
+            ("t::a", "PASSED"),
+            ("t::c", "FAILED"),
+            ("t::d", "SKIPPED"),
+            ("t::f", "ERROR")
+        ]
+    );
+    assert_eq!(s.flaky, ["t::b", "t::e", "t::g"]);
+    assert_eq!(stability(std::slice::from_ref(&a)).stable, a);
+    assert_eq!(stability(&[]), Stability::default());
+}

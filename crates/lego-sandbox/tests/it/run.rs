@@ -8,6 +8,7 @@ use std::time::Duration;
 use lego_data::Task;
 use lego_sandbox::{
     APPLY_PATCH_FAIL, LocalOptions, LocalSandbox, Resolution, RunOptions, Sandbox, run_tests,
+    run_tests_repeatedly,
 };
 use serde_json::json;
 
@@ -163,5 +164,47 @@ fn run_tests_applies_patches_runs_and_grades_in_a_local_sandbox() {
     assert_eq!(
         run.grade.report.infra_failure_reason.as_deref(),
         Some("tests_timed_out")
+    );
+}
+
+/// A test that passes on odd runs and fails on even ones (it counts in a file outside the
+/// sandbox, which reset does not restore): repeated runs find it flaky and keep the others.
+#[test]
+fn repeated_runs_drop_a_flaky_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, test_patch, gold) = make_repo(dir.path());
+    let flaky = "import os\nimport unittest\n\n\nclass T(unittest.TestCase):\n    \
+                 def test_flip(self):\n        path = os.environ['FLIP_COUNTER']\n        \
+                 n = int(open(path).read()) if os.path.exists(path) else 0\n        \
+                 open(path, 'w').write(str(n + 1))\n        self.assertEqual(n % 2, 0)\n";
+    std::fs::write(dir.path().join("tests/test_flip.py"), flaky).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "a flaky test"]);
+    let task = task(
+        &base,
+        &test_patch,
+        "python3 -m unittest -v tests.test_add tests.test_sub tests.test_flip",
+    );
+    let counter = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        timeout: Duration::from_secs(120),
+        env: vec![(
+            "FLIP_COUNTER".to_owned(),
+            counter.path().join("n").display().to_string(),
+        )],
+        ..RunOptions::default()
+    };
+    let mut sandbox = LocalSandbox::start(dir.path(), LocalOptions::default()).unwrap();
+    let (runs, stability) =
+        run_tests_repeatedly(&mut sandbox, &task, Some(&gold), &options, 3).unwrap();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(stability.flaky, ["test_flip (tests.test_flip.T.test_flip)"]);
+    let stable: Vec<&str> = stability.stable.keys().map(String::as_str).collect();
+    assert_eq!(
+        stable,
+        [
+            "test_add (tests.test_add.T.test_add)",
+            "test_sub (tests.test_sub.T.test_sub)"
+        ]
     );
 }
