@@ -121,18 +121,34 @@ fn bootstrap(verbose: bool) -> Result<BootEnv> {
     Ok(env)
 }
 
+/// The requirement lines of a requirements file (comments and blank lines left out).
+fn requirement_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
 fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
     let stamp = venv.join("lego-requirements.txt");
     let python = venv.join("bin").join("python");
     let installed = std::fs::read_to_string(&stamp).ok();
-    if python.exists() && installed.as_deref() == Some(REQUIREMENTS) {
+    // Up to date when every pinned line is installed: checkouts of different ages share the one
+    // cached venv, and an older one (fewer lines) must not undo what a newer one added.
+    let satisfied = installed.as_deref().is_some_and(|done| {
+        let done = requirement_lines(done);
+        requirement_lines(REQUIREMENTS)
+            .iter()
+            .all(|line| done.contains(line))
+    });
+    if python.exists() && satisfied {
         if verbose {
             eprintln!("bootstrap: virtualenv {} is up to date", venv.display());
         }
         return Ok(());
     }
     if python.exists() && installed.is_some() {
-        // A finished venv whose requirements changed: pip installs only what differs, so a new
+        // A finished venv that lacks some requirement: pip installs only what differs, so a new
         // test dependency does not cost another download of torch.
         eprintln!(
             "bootstrap: updating the virtualenv {} to the new requirements",
@@ -161,12 +177,25 @@ fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
                 "install",
                 "--disable-pip-version-check",
                 "--quiet",
-                "-r",
             ])
+            .arg("-r")
             .arg(&requirements),
     )?;
-    // Written last: a stamp means the whole install finished.
-    std::fs::write(&stamp, REQUIREMENTS)?;
+    // Written last: a stamp means the whole install finished. It keeps what earlier runs
+    // installed, so it lists everything the venv holds.
+    let mut lines: Vec<String> = installed
+        .as_deref()
+        .map(requirement_lines)
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for line in requirement_lines(REQUIREMENTS) {
+        if !lines.iter().any(|l| l == line) {
+            lines.push(line.to_owned());
+        }
+    }
+    std::fs::write(&stamp, lines.join("\n") + "\n")?;
     Ok(())
 }
 
