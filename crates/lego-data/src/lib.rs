@@ -31,6 +31,7 @@ mod examples;
 mod jsonl;
 mod pyjson;
 mod render;
+mod sanitize;
 mod schema;
 mod sharegpt;
 mod stats;
@@ -49,6 +50,9 @@ pub use pyjson::python_json;
 pub use render::{
     ChatText, Example, IGNORE_INDEX, Overlong, RenderOptions, Rendered, TurnCounts, render_all,
     render_chat, render_example,
+};
+pub use sanitize::{
+    SQUASH_AUTHOR, SQUASH_MESSAGE, SanitizeMode, SanitizeOptions, SanitizeReport, sanitize_repo,
 };
 pub use schema::{
     FunctionCall, Message, Outcome, Role, StepError, StepMeta, Task, TaskSource, ToolCall,
