@@ -4,6 +4,7 @@
 //! instance; machine-readable output goes to stdout or the `--out` file, progress to stderr.
 
 mod data;
+mod repo;
 mod sandbox;
 mod tokenizer;
 mod tools;
@@ -32,6 +33,9 @@ enum Command {
     /// The agent's tools in a sandbox.
     #[command(subcommand)]
     Tools(tools::Command),
+    /// Repositories: history sanitisation.
+    #[command(subcommand)]
+    Repo(repo::Command),
     /// Docker images and sandbox containers: build, list, clean up.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -43,6 +47,7 @@ fn main() {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Tools(cmd) => tools::run(cmd),
+        Command::Repo(cmd) => repo::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),
     };
     if let Err(err) = result {

@@ -124,7 +124,7 @@ pub fn sanitize_repo(
     out: &Path,
     options: &SanitizeOptions,
 ) -> Result<SanitizeReport> {
-    prepare_out(out)?;
+    check_out_is_free(out)?;
     let src = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
         Error::NotARepository {
             path: repo.to_owned(),
@@ -132,6 +132,40 @@ pub fn sanitize_repo(
         }
     })?;
     let base_id = resolve_commit(&src, repo, base)?;
+    if options.mode != SanitizeMode::Keep {
+        validate_branch(&options.branch)?;
+    }
+    // Built beside `out` and renamed into place at the end: `out` is whole or absent, never a
+    // half-written repository a later run would refuse (or, worse, an agent would get).
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    create_dir_all(&parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".lego-sanitize-")
+        .tempdir_in(&parent)
+        .map_err(|source| Error::Write {
+            path: parent.clone(),
+            source,
+        })?;
+    let report = build(&src, base_id, tmp.path(), options)?;
+    std::fs::rename(tmp.path(), out).map_err(|source| Error::Write {
+        path: out.to_owned(),
+        source,
+    })?;
+    // Renamed away: nothing left for the guard to delete.
+    let _ = tmp.keep();
+    Ok(report)
+}
+
+/// Write the output repository into the empty directory `out`.
+fn build(
+    src: &gix::Repository,
+    base_id: ObjectId,
+    out: &Path,
+    options: &SanitizeOptions,
+) -> Result<SanitizeReport> {
     let git_dir = out.join(".git");
     let mut report = SanitizeReport {
         mode: options.mode,
@@ -152,9 +186,8 @@ pub fn sanitize_repo(
             base_id
         }
         SanitizeMode::Squash | SanitizeMode::Truncate => {
-            validate_branch(&options.branch)?;
             init_git_dir(&git_dir, &options.branch)?;
-            let mut copier = Copier::new(&src, &git_dir)?;
+            let mut copier = Copier::new(src, &git_dir)?;
             let head = if options.mode == SanitizeMode::Squash {
                 copier.squash(base_id)?
             } else {
@@ -193,30 +226,17 @@ fn git_error(
     }
 }
 
-/// `out` may not exist yet (it is created) or be an empty directory; anything else is refused
-/// rather than merged into.
-fn prepare_out(out: &Path) -> Result<()> {
-    match std::fs::read_dir(out) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
-                return Err(Error::OutputNotEmpty {
-                    path: out.to_owned(),
-                });
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(out).map_err(|source| Error::Write {
-                path: out.to_owned(),
-                source,
-            })
-        }
-        Err(_) if out.exists() => Err(Error::OutputNotEmpty {
+/// `out` may not exist yet or be an empty directory; anything else is refused rather than
+/// merged into. Nothing is created here.
+fn check_out_is_free(out: &Path) -> Result<()> {
+    let free = match std::fs::read_dir(out) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    };
+    match free {
+        true => Ok(()),
+        false => Err(Error::OutputNotEmpty {
             path: out.to_owned(),
-        }),
-        Err(source) => Err(Error::Read {
-            path: out.to_owned(),
-            source,
         }),
     }
 }

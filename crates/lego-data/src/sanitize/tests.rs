@@ -30,17 +30,18 @@ fn branch_names_that_could_step_out_are_refused() {
 fn output_must_be_missing_or_empty() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("a/b");
-    prepare_out(&missing).unwrap();
-    assert!(missing.is_dir());
-    prepare_out(&missing).unwrap(); // empty is fine
+    check_out_is_free(&missing).unwrap();
+    assert!(!missing.exists(), "the check creates nothing");
+    std::fs::create_dir_all(&missing).unwrap();
+    check_out_is_free(&missing).unwrap(); // empty is fine
     std::fs::write(missing.join("f"), "x").unwrap();
-    let err = prepare_out(&missing).unwrap_err().to_string();
+    let err = check_out_is_free(&missing).unwrap_err().to_string();
     assert!(
         err.contains(&missing.display().to_string()) && err.contains("not empty"),
         "{err}"
     );
-    let file = missing.join("f");
-    assert!(prepare_out(&file).is_err());
+    // A file where the directory should go.
+    assert!(check_out_is_free(&missing.join("f")).is_err());
 }
 
 #[test]
