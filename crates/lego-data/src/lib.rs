@@ -18,12 +18,16 @@
 //!   labels, masking error steps; [`data_stats`] summarises a rendered set.
 //! - Curriculum: [`assign_tiers`] cuts a set into difficulty tiers by length, [`stage_plan`]
 //!   orders the stages the trainer follows.
+//! - Repositories: [`sanitize_repo`] copies a repository at a base commit with nothing newer in
+//!   it ([`SanitizeMode::Squash`]: one commit; [`SanitizeMode::Truncate`]: the base's ancestry;
+//!   [`SanitizeMode::Keep`]: everything, for measuring leaks), on `gix` without a network client,
+//!   async runtime or checkout filters.
 //! - Examples: [`example_trajectories`], a handful of hand-written episodes bundled for tests,
 //!   demos and benches.
 //!
 //! This crate deliberately links neither libtorch (`tch`), Docker (`bollard`) nor an async
 //! runtime (`tokio`), and starts no process: it is the light crate any downstream user can take
-//! alone. It does not mine repositories or run tests (that needs a sandbox).
+//! alone. It does not run tests or validate mined tasks (that needs a sandbox).
 
 mod curriculum;
 mod error;

@@ -35,7 +35,9 @@ pub enum SanitizeMode {
     /// re-init do). Nothing of the history survives.
     Squash,
     /// The base commit and all its ancestors, byte for byte (same ids), so `git log` and
-    /// `git blame` still help; nothing newer.
+    /// `git blame` still help; nothing newer. No tags, not even on ancestors: a tag object may
+    /// be written after the base and say so. A shallow source gives a shallow output with the
+    /// same boundary.
     Truncate,
     /// Hack-inclusive: the whole `.git` copied as it is (every ref, reflog, pack, remote), with
     /// `HEAD` detached at the base. Only for measuring how much leaking matters.
