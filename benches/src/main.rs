@@ -4,25 +4,29 @@
 //!
 //! - `data`: rendering + tokenisation of trajectories (lego-data) against transformers'
 //!   `apply_chat_template` with the fast tokenizer, on the same template, tokenizer and data.
+//! - `sanitize`: history sanitisation (squash, truncate) of a repository of thousands of commits
+//!   against `git` doing the same by hand (SWE-smith's re-init; clone + reflog expire + gc).
 
-// Benchmarks start the reference implementation (python) by design.
+// Benchmarks start the reference implementations (python, git) by design.
 #![allow(clippy::disallowed_methods)]
 
 mod data;
+mod sanitize;
 
 use anyhow::{Result, bail};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which: Vec<&str> = if args.is_empty() {
-        vec!["data"]
+        vec!["data", "sanitize"]
     } else {
         args.iter().map(String::as_str).collect()
     };
     for bench in which {
         match bench {
             "data" => data::run()?,
-            other => bail!("unknown benchmark `{other}` (known: data)"),
+            "sanitize" => sanitize::run()?,
+            other => bail!("unknown benchmark `{other}` (known: data, sanitize)"),
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 
 mod data;
 mod eval;
+mod repo;
 mod sandbox;
 mod tokenizer;
 mod tools;
@@ -36,6 +37,9 @@ enum Command {
     /// The agent's tools in a sandbox.
     #[command(subcommand)]
     Tools(tools::Command),
+    /// Repositories: history sanitisation.
+    #[command(subcommand)]
+    Repo(repo::Command),
     /// Docker images and sandbox containers: build, list, clean up.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -48,6 +52,7 @@ fn main() {
         Command::Data(cmd) => data::run(cmd),
         Command::Eval(cmd) => eval::run(cmd),
         Command::Tools(cmd) => tools::run(cmd),
+        Command::Repo(cmd) => repo::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),
     };
     if let Err(err) = result {

@@ -28,9 +28,37 @@ pub enum Error {
     Invalid { context: String, message: String },
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    /// A path given as a repository that git cannot open.
+    #[error("{path} is not a git repository")]
+    NotARepository {
+        path: PathBuf,
+        #[source]
+        source: BoxError,
+    },
+    /// A revision that does not name a commit of the repository.
+    #[error("revision `{rev}` does not resolve to a commit in {repo}")]
+    UnknownRevision {
+        rev: String,
+        repo: PathBuf,
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// An output directory that already holds something: never merged into.
+    #[error("output directory {path} exists and is not empty")]
+    OutputNotEmpty { path: PathBuf },
+    /// A git operation (reading or writing objects, refs, the index) that failed.
+    #[error("{context}")]
+    Git {
+        context: String,
+        #[source]
+        source: BoxError,
+    },
     #[error(transparent)]
     Json(#[from] serde_json::Error),
 }
+
+/// A boxed cause from a dependency whose error types are not worth naming here (gix).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -18,12 +18,16 @@
 //!   labels, masking error steps; [`data_stats`] summarises a rendered set.
 //! - Curriculum: [`assign_tiers`] cuts a set into difficulty tiers by length, [`stage_plan`]
 //!   orders the stages the trainer follows.
+//! - Repositories: [`sanitize_repo`] copies a repository at a base commit with nothing newer in
+//!   it ([`SanitizeMode::Squash`]: one commit; [`SanitizeMode::Truncate`]: the base's ancestry;
+//!   [`SanitizeMode::Keep`]: everything, for measuring leaks), on `gix` without a network client,
+//!   async runtime or checkout filters.
 //! - Examples: [`example_trajectories`], a handful of hand-written episodes bundled for tests,
 //!   demos and benches.
 //!
 //! This crate deliberately links neither libtorch (`tch`), Docker (`bollard`) nor an async
 //! runtime (`tokio`), and starts no process: it is the light crate any downstream user can take
-//! alone. It does not mine repositories or run tests (that needs a sandbox).
+//! alone. It does not run tests or validate mined tasks (that needs a sandbox).
 
 mod curriculum;
 mod error;
@@ -31,6 +35,7 @@ mod examples;
 mod jsonl;
 mod pyjson;
 mod render;
+mod sanitize;
 mod schema;
 mod sharegpt;
 mod stats;
@@ -49,6 +54,9 @@ pub use pyjson::python_json;
 pub use render::{
     ChatText, Example, IGNORE_INDEX, Overlong, RenderOptions, Rendered, TurnCounts, render_all,
     render_chat, render_example,
+};
+pub use sanitize::{
+    SQUASH_AUTHOR, SQUASH_MESSAGE, SanitizeMode, SanitizeOptions, SanitizeReport, sanitize_repo,
 };
 pub use schema::{
     FunctionCall, Message, Outcome, Role, StepError, StepMeta, Task, TaskSource, ToolCall,

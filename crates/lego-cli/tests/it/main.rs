@@ -505,3 +505,121 @@ fn sandbox_ls_json_lists_images_and_containers() {
         assert!(["base", "env"].contains(&image["kind"].as_str().unwrap()));
     }
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.invalid")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn repo_sanitize_prints_a_report_and_refuses_bad_input_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    git(&src, &["init", "-q", "-b", "trunk"]);
+    std::fs::write(src.join("a.txt"), "base\n").unwrap();
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "base"]);
+    std::fs::write(src.join("a.txt"), "later\n").unwrap();
+    git(&src, &["commit", "-q", "-am", "later"]);
+    let src_arg = src.to_str().unwrap();
+
+    let out_dir = dir.path().join("out");
+    let out = lego(&[
+        "repo",
+        "sanitize",
+        "--repo",
+        src_arg,
+        "--base",
+        "HEAD~1",
+        "--mode",
+        "truncate",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["mode"], "truncate");
+    assert_eq!(report["commits"], 1);
+    assert_eq!(report["branch"], "main");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("a.txt")).unwrap(),
+        "base\n"
+    );
+    assert_eq!(git(&out_dir, &["log", "--format=%s"]), "base\n");
+
+    // An existing non-empty output, an unknown revision, a directory that is no repository and an
+    // unknown mode: each one line naming what was wrong.
+    for (args, needle) in [
+        (
+            vec![
+                "--base",
+                "HEAD",
+                "--mode",
+                "squash",
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+            out_dir.display().to_string(),
+        ),
+        (
+            vec![
+                "--base",
+                "nope",
+                "--mode",
+                "squash",
+                "--out",
+                dir.path().join("o-nope").to_str().unwrap(),
+            ],
+            "`nope`".to_owned(),
+        ),
+    ] {
+        let mut all = vec!["repo", "sanitize", "--repo", src_arg];
+        all.extend(args);
+        let out = lego(&all);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&needle), "{err}");
+    }
+    let plain = dir.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    let out = lego(&[
+        "repo",
+        "sanitize",
+        "--repo",
+        plain.to_str().unwrap(),
+        "--base",
+        "HEAD",
+        "--mode",
+        "squash",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert!(!out.status.success() && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains(&format!("{} is not a git repository", plain.display())),
+        "{err}"
+    );
+    let out = lego(&[
+        "repo", "sanitize", "--repo", src_arg, "--base", "HEAD", "--mode", "prune", "--out", "o",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unknown mode `prune`"),
+        "{}",
+        stderr(&out)
+    );
+}

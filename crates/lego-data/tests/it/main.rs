@@ -7,6 +7,7 @@
 
 mod jsonl;
 mod render;
+mod sanitize;
 mod sharegpt;
 mod tokenizer;
 
