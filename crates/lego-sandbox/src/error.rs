@@ -31,6 +31,10 @@ pub enum Error {
     ShellIdle,
     #[error("the sandbox is stopped")]
     Stopped,
+    /// The Docker engine failed a request of a [`DockerSandbox`](crate::DockerSandbox).
+    #[cfg(feature = "docker")]
+    #[error("the docker sandbox failed")]
+    Docker(#[from] crate::docker::DockerError),
     /// The backend cannot run here (no engine, a feature not compiled in).
     #[error("the {backend} backend is not available: {reason}")]
     Unavailable {

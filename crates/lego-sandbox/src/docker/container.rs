@@ -34,6 +34,8 @@ pub struct SandboxConfig {
     pub env: Vec<String>,
     /// The most output bytes an exec keeps (the rest is counted and dropped, never buffered).
     pub max_output: usize,
+    /// A command of the persistent shell that prints more than this is killed.
+    pub max_shell_output: u64,
 }
 
 impl Default for SandboxConfig {
@@ -46,6 +48,7 @@ impl Default for SandboxConfig {
             workdir: "/testbed".to_owned(),
             env: Vec::new(),
             max_output: 1 << 20,
+            max_shell_output: 16 << 20,
         }
     }
 }
@@ -70,12 +73,14 @@ pub struct DockerExecOutput {
 /// A running sandbox container. Dropping it removes the container.
 #[derive(Debug)]
 pub struct DockerSandbox {
-    backend: DockerBackend,
+    pub(super) backend: DockerBackend,
     image: String,
-    config: SandboxConfig,
-    id: String,
+    pub(super) config: SandboxConfig,
+    pub(super) id: String,
     /// OOM kills seen in the container's memory cgroup so far.
     oom_kills: AtomicU64,
+    /// The persistent shell of the [`Sandbox`](crate::Sandbox) implementation, once started.
+    pub(super) session: std::sync::Mutex<Option<super::sandbox::Session>>,
 }
 
 /// After the command's own timeout, how long lego waits before killing from outside.
@@ -95,6 +100,7 @@ impl DockerSandbox {
             config,
             id,
             oom_kills: AtomicU64::new(0),
+            session: std::sync::Mutex::new(None),
         })
     }
 
@@ -332,6 +338,7 @@ impl DockerSandbox {
 
     /// Back to the image's state: the container is removed and a fresh one started.
     pub fn reset(&mut self) -> DockerResult<()> {
+        *self.session_mut() = None;
         let old = std::mem::take(&mut self.id);
         self.backend.block_on(remove(&self.backend, &old))?;
         self.id =
@@ -343,6 +350,7 @@ impl DockerSandbox {
 
     /// Kills and removes the container now (dropping does the same, ignoring errors).
     pub fn stop(mut self) -> DockerResult<()> {
+        *self.session_mut() = None;
         let id = std::mem::take(&mut self.id);
         self.backend.block_on(remove(&self.backend, &id))
     }
@@ -356,6 +364,7 @@ impl DockerSandbox {
 
 impl Drop for DockerSandbox {
     fn drop(&mut self) {
+        *self.session_mut() = None;
         if !self.id.is_empty() {
             let id = std::mem::take(&mut self.id);
             let _ = self.backend.block_on(remove(&self.backend, &id));

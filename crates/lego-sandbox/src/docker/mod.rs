@@ -14,6 +14,7 @@ mod container;
 mod env_image;
 mod error;
 mod gc;
+mod sandbox;
 mod shell;
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 mod copy;
 mod procs;
-mod shell;
+pub(crate) mod shell;
 
 use std::ffi::OsString;
 use std::fs;
@@ -564,17 +564,7 @@ impl Sandbox for LocalSandbox {
         let done = buf.done.take();
         let eof = buf.eof;
         drop(buf);
-        let mut output = String::from_utf8_lossy(&bytes).into_owned();
-        if dropped > 0 {
-            let keep = bytes.len() / 2;
-            let cut = output.char_indices().map(|(i, _)| i).find(|&i| i >= keep);
-            if let Some(cut) = cut {
-                output.insert_str(
-                    cut,
-                    &format!("\n[lego: {dropped} bytes of output dropped]\n"),
-                );
-            }
-        }
+        let mut output = shell::render_output(&bytes, dropped);
         output += &note;
         let state = match (done, eof) {
             (Some((exit_code, cwd)), _) => {

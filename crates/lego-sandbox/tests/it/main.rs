@@ -7,6 +7,8 @@
 
 #[cfg(feature = "docker")]
 mod docker;
+#[cfg(feature = "docker")]
+mod engine;
 mod hostile;
 mod local;
 mod repo;

@@ -1,15 +1,58 @@
-//! The four tools over the local backend: outputs compared with snapshots of OpenHands' texts.
+//! The four tools: outputs compared with snapshots of OpenHands' texts on the local backend, and
+//! the same scripts on Docker giving the same observations.
+//!
+//! Each script is a function over `&mut dyn Sandbox` returning what it observed; the local test
+//! checks it against the snapshot or the inline texts, the Docker test runs the same function
+//! and compares with a local run. Where the backends must differ the comparison normalises
+//! explicitly (see [`normalise`] and the editor's outside path).
 
 use std::path::PathBuf;
 
 use lego_data::StepError;
-use lego_sandbox::{LocalOptions, LocalSandbox, Observation, ToolState, tool_call};
+use lego_sandbox::{LocalOptions, LocalSandbox, Observation, Sandbox, ToolState, tool_call};
 use serde_json::{Value, json};
 
 use crate::repo::repo;
 
-fn call(sb: &mut LocalSandbox, st: &mut ToolState, name: &str, args: Value) -> Observation {
+fn call(sb: &mut dyn Sandbox, st: &mut ToolState, name: &str, args: Value) -> Observation {
     tool_call(sb, st, name, &args.to_string())
+}
+
+fn local(dir: &std::path::Path) -> LocalSandbox {
+    LocalSandbox::start(dir, LocalOptions::default()).unwrap()
+}
+
+/// A Docker sandbox holding the fixture repository, `None` after a skip note.
+#[cfg(feature = "docker")]
+fn docker(test: &str, dir: &std::path::Path) -> Option<lego_sandbox::DockerSandbox> {
+    let (engine, image) = crate::engine::env_image(test, dir, "lego-it-tools", &[])?;
+    Some(
+        lego_sandbox::DockerSandbox::start(
+            &engine,
+            &image.tag,
+            lego_sandbox::SandboxConfig::default(),
+        )
+        .unwrap(),
+    )
+}
+
+/// What differs between backends for reasons outside the tools: the interpreter line (where
+/// `python` is on each machine; the base image has only `python3`), and the file a shell command
+/// is sourced from, which bash names in its own error messages (a host temporary directory for
+/// the local backend, `/tmp/.lego-shell` in a container).
+fn normalise(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("[Python interpreter: "))
+        .map(|l| match l.find("/shell-") {
+            Some(i) if l[i..].contains(".sh: line ") && l.starts_with('/') => {
+                let rest = &l[i..];
+                let after = &rest[rest.find(".sh: ").unwrap() + 5..];
+                format!("SHELL_FILE: {after}")
+            }
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn data(name: &str) -> PathBuf {
@@ -32,10 +75,8 @@ fn check_snapshot(name: &str, actual: &str) {
     );
 }
 
-#[test]
-fn editor_outputs_match_openhands() {
-    let dir = repo();
-    let mut sb = LocalSandbox::start(dir.path(), LocalOptions::default()).unwrap();
+/// The editor's calls; `(call, observation)` with its step-error class.
+fn editor_script(sb: &mut dyn Sandbox) -> Vec<(Value, String)> {
     let mut st = ToolState::default();
     let calls = [
         json!({"command": "view", "path": "/testbed"}),
@@ -63,87 +104,148 @@ fn editor_outputs_match_openhands() {
         json!({"command": "undo_edit", "path": "/testbed/pkg/calc.py"}),
         json!({"command": "delete", "path": "/testbed/pkg/calc.py"}),
     ];
-    let mut transcript = String::new();
-    for args in calls {
-        let obs = call(&mut sb, &mut st, "str_replace_editor", args.clone());
-        let error = obs.error.map_or("null", StepError::as_str);
-        transcript += &format!("=== {args}\n--- error: {error}\n{}\n", obs.text);
+    calls
+        .into_iter()
+        .map(|args| {
+            let obs = call(sb, &mut st, "str_replace_editor", args.clone());
+            let error = obs.error.map_or("null", StepError::as_str);
+            let text = format!("--- error: {error}\n{}\n", obs.text);
+            (args, text)
+        })
+        .collect()
+}
+
+fn transcript(entries: &[(Value, String)]) -> String {
+    entries
+        .iter()
+        .map(|(args, text)| format!("=== {args}\n{text}"))
+        .collect()
+}
+
+#[test]
+fn editor_outputs_match_openhands() {
+    let dir = repo();
+    let mut sb = local(dir.path());
+    check_snapshot("editor.txt", &transcript(&editor_script(&mut sb)));
+}
+
+#[cfg(feature = "docker")]
+#[test]
+fn editor_outputs_are_the_same_on_docker() {
+    let test = "editor_outputs_are_the_same_on_docker";
+    let dir = repo();
+    let Some(mut docker) = docker(test, dir.path()) else {
+        return;
+    };
+    let expected = editor_script(&mut local(dir.path()));
+    let actual = editor_script(&mut docker);
+    assert_eq!(actual.len(), expected.len());
+    for ((args, want), (_, got)) in expected.iter().zip(&actual) {
+        if args["path"] == "/etc/passwd" {
+            // The local backend holds the editor to its copy of the repository; a container is
+            // its own boundary, so the editor sees the container's whole file system.
+            assert!(want.contains("outside the repository"), "{want}");
+            assert!(
+                got.starts_with("--- error: null\nHere's the result of running `cat -n` on /etc/passwd:\n     1\troot:"),
+                "{got}"
+            );
+            continue;
+        }
+        assert_eq!(got, want, "{args}");
     }
-    check_snapshot("editor.txt", &transcript);
+}
+
+fn think_finish_script(sb: &mut dyn Sandbox) {
+    let mut st = ToolState::default();
+    let obs = call(sb, &mut st, "think", json!({"thought": "hmm"}));
+    assert_eq!(obs.text, "Your thought has been logged.");
+    assert_eq!(obs.error, None);
+    let obs = call(sb, &mut st, "finish", json!({"message": "done"}));
+    assert!(obs.finished);
+    let obs = call(sb, &mut st, "browse", json!({}));
+    assert_eq!(obs.error, Some(StepError::UnknownTool));
+    let obs = tool_call(sb, &mut st, "execute_bash", "{not json");
+    assert_eq!(obs.error, Some(StepError::ToolCallParse));
 }
 
 #[test]
 fn think_finish_and_unknown_tools() {
     let dir = repo();
-    let mut sb = LocalSandbox::start(dir.path(), LocalOptions::default()).unwrap();
-    let mut st = ToolState::default();
-    let obs = call(&mut sb, &mut st, "think", json!({"thought": "hmm"}));
-    assert_eq!(obs.text, "Your thought has been logged.");
-    assert_eq!(obs.error, None);
-    let obs = call(&mut sb, &mut st, "finish", json!({"message": "done"}));
-    assert!(obs.finished);
-    let obs = call(&mut sb, &mut st, "browse", json!({}));
-    assert_eq!(obs.error, Some(StepError::UnknownTool));
-    let obs = tool_call(&mut sb, &mut st, "execute_bash", "{not json");
-    assert_eq!(obs.error, Some(StepError::ToolCallParse));
+    think_finish_script(&mut local(dir.path()));
 }
 
+#[cfg(feature = "docker")]
 #[test]
-fn bash_outputs_match_openhands() {
+fn think_finish_and_unknown_tools_on_docker() {
     let dir = repo();
-    let mut sb = LocalSandbox::start(dir.path(), LocalOptions::default()).unwrap();
+    if let Some(mut sb) = docker("think_finish_and_unknown_tools_on_docker", dir.path()) {
+        think_finish_script(&mut sb);
+    }
+}
+
+type Seen = (String, Option<StepError>, Option<i64>);
+
+/// The `execute_bash` script: state across calls, errors, a command that never ends, Ctrl-C,
+/// interactive input. Returns each observation, normalised.
+fn bash_script(sb: &mut dyn Sandbox) -> Vec<Seen> {
     let mut st = ToolState::default();
-    let bash = |sb: &mut LocalSandbox, st: &mut ToolState, args: Value| {
-        let obs = call(sb, st, "execute_bash", args);
-        // The interpreter line depends on the machine.
-        let text: Vec<&str> = obs
-            .text
-            .lines()
-            .filter(|l| !l.starts_with("[Python interpreter: "))
-            .collect();
-        (text.join("\n"), obs.error, obs.exit_code)
-    };
-    let (t, e, c) = bash(
-        &mut sb,
-        &mut st,
+    let calls = [
         json!({"command": "cd pkg && export FOO=bar && echo hi"}),
-    );
-    assert_eq!(
-        t,
-        "hi\n[The command completed with exit code 0.]\n[Current working directory: /testbed/pkg]\n[Command finished with exit code 0]"
-    );
-    assert_eq!((e, c), (None, Some(0)));
-    let (t, _, c) = bash(
-        &mut sb,
-        &mut st,
         json!({"command": "echo $FOO; pwd; false"}),
-    );
-    assert_eq!(
-        t,
-        "bar\n/testbed/pkg\n[The command completed with exit code 1.]\n[Current working directory: /testbed/pkg]\n[Command finished with exit code 1]"
-    );
-    assert_eq!(c, Some(1));
-    let (t, e, c) = bash(&mut sb, &mut st, json!({"command": "nosuchcommand"}));
-    assert!(t.contains("nosuchcommand: command not found"), "{t}");
-    assert_eq!((e, c), (Some(StepError::CommandNotFound), Some(127)));
-    // A command that never ends: hard timeout, the shell refuses new commands, C-c ends it.
-    let (t, e, c) = bash(
-        &mut sb,
-        &mut st,
+        json!({"command": "nosuchcommand"}),
         json!({"command": "echo start; sleep 1000002", "timeout": 1}),
+        json!({"command": "ls"}),
+        json!({"command": "C-c", "is_input": "true"}),
+        json!({"command": ""}),
+        json!({"command": "printf 'name? '; read n; echo \"hi $n\"", "timeout": 1}),
+        json!({"command": "bob", "is_input": "true"}),
+        json!({"command": "python3 -c 'import nosuchmodule'"}),
+        json!({"command": "cd /testbed && ls && echo $FOO && for i in 1 2 3; do echo line $i; done"}),
+        json!({"command": "echo 'multi\nline' && (exit 3)"}),
+    ];
+    calls
+        .into_iter()
+        .map(|args| {
+            let obs = call(sb, &mut st, "execute_bash", args);
+            (normalise(&obs.text), obs.error, obs.exit_code)
+        })
+        .collect()
+}
+
+/// What the local run of [`bash_script`] must show: OpenHands' texts.
+fn check_bash(seen: &[Seen]) {
+    let timeout_note = "You may wait longer to see additional output by sending empty command '', send other commands to interact with the current process, send keys to interrupt/kill the command, or use the timeout parameter in execute_bash for future commands.";
+    assert_eq!(
+        seen[0],
+        (
+            "hi\n[The command completed with exit code 0.]\n[Current working directory: /testbed/pkg]\n[Command finished with exit code 0]".to_owned(),
+            None,
+            Some(0)
+        )
     );
     assert_eq!(
-        t,
-        "start\n[The command timed out after 1.0 seconds. You may wait longer to see additional output by sending empty command '', send other commands to interact with the current process, send keys to interrupt/kill the command, or use the timeout parameter in execute_bash for future commands.]"
+        seen[1],
+        (
+            "bar\n/testbed/pkg\n[The command completed with exit code 1.]\n[Current working directory: /testbed/pkg]\n[Command finished with exit code 1]".to_owned(),
+            None,
+            Some(1)
+        )
     );
-    assert_eq!((e, c), (Some(StepError::CommandTimeout), Some(-1)));
-    let (t, _, _) = bash(&mut sb, &mut st, json!({"command": "ls"}));
+    let (t, e, c) = &seen[2];
+    assert!(t.contains("nosuchcommand: command not found"), "{t}");
+    assert_eq!((*e, *c), (Some(StepError::CommandNotFound), Some(127)));
+    // A command that never ends: hard timeout, the shell refuses new commands, C-c ends it.
+    assert_eq!(
+        seen[3],
+        (
+            format!("start\n[The command timed out after 1.0 seconds. {timeout_note}]"),
+            Some(StepError::CommandTimeout),
+            Some(-1)
+        )
+    );
+    let t = &seen[4].0;
     assert!(t.starts_with("[Below is the output of the previous command.]\n\n[Your command \"ls\" is NOT executed. The previous command is still running"), "{t}");
-    let (t, e, c) = bash(
-        &mut sb,
-        &mut st,
-        json!({"command": "C-c", "is_input": "true"}),
-    );
+    let (t, e, c) = &seen[5];
     assert!(
         t.starts_with("[Below is the output of the previous command.]\n"),
         "{t}"
@@ -152,32 +254,45 @@ fn bash_outputs_match_openhands() {
         t.contains("[The command completed with exit code 130.]"),
         "{t}"
     );
-    assert_eq!((e, c), (None, Some(130)));
-    let (t, _, _) = bash(&mut sb, &mut st, json!({"command": ""}));
+    assert_eq!((*e, *c), (None, Some(130)));
     assert_eq!(
-        t,
+        seen[6].0,
         "ERROR: No previous running command to retrieve logs from."
     );
     // Interactive input goes to the running command.
-    let (t, _, c) = bash(
-        &mut sb,
-        &mut st,
-        json!({"command": "printf 'name? '; read n; echo \"hi $n\"", "timeout": 1}),
-    );
+    let (t, _, c) = &seen[7];
     assert!(t.starts_with("name?"), "{t}");
-    assert_eq!(c, Some(-1));
-    let (t, _, c) = bash(
-        &mut sb,
-        &mut st,
-        json!({"command": "bob", "is_input": "true"}),
-    );
+    assert_eq!(*c, Some(-1));
+    let (t, _, c) = &seen[8];
     assert!(t.contains("hi bob"), "{t}");
-    assert_eq!(c, Some(0));
+    assert_eq!(*c, Some(0));
     // Python errors are classified by lego-data.
-    let (_, e, _) = bash(
-        &mut sb,
-        &mut st,
-        json!({"command": "python3 -c 'import nosuchmodule'"}),
+    assert_eq!(seen[9].1, Some(StepError::PythonImportError));
+    assert_eq!(
+        seen[10].0,
+        "README.md\npkg\ntests\nbar\nline 1\nline 2\nline 3\n[The command completed with exit code 0.]\n[Current working directory: /testbed]\n[Command finished with exit code 0]"
     );
-    assert_eq!(e, Some(StepError::PythonImportError));
+    assert_eq!(seen[11].2, Some(3));
+}
+
+#[test]
+fn bash_outputs_match_openhands() {
+    let dir = repo();
+    check_bash(&bash_script(&mut local(dir.path())));
+}
+
+#[cfg(feature = "docker")]
+#[test]
+fn bash_outputs_are_the_same_on_docker() {
+    let test = "bash_outputs_are_the_same_on_docker";
+    let dir = repo();
+    let Some(mut docker) = docker(test, dir.path()) else {
+        return;
+    };
+    let expected = bash_script(&mut local(dir.path()));
+    let actual = bash_script(&mut docker);
+    for (i, (want, got)) in expected.iter().zip(&actual).enumerate() {
+        assert_eq!(got, want, "call {i}");
+    }
+    check_bash(&actual);
 }
