@@ -64,6 +64,7 @@
 mod docker;
 mod error;
 mod local;
+mod pool;
 mod sandbox;
 mod tools;
 
@@ -76,6 +77,7 @@ pub use docker::{
 };
 pub use error::{Error, Result};
 pub use local::{LocalOptions, LocalSandbox};
+pub use pool::{JobError, Pool};
 pub use sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,

@@ -36,6 +36,8 @@ pub struct SandboxConfig {
     pub max_output: usize,
     /// A command of the persistent shell that prints more than this is killed.
     pub max_shell_output: u64,
+    /// Labels added to the container besides lego's own (a run's id, to find its containers).
+    pub labels: Vec<(String, String)>,
 }
 
 impl Default for SandboxConfig {
@@ -49,6 +51,7 @@ impl Default for SandboxConfig {
             env: Vec::new(),
             max_output: 1 << 20,
             max_shell_output: 16 << 20,
+            labels: Vec::new(),
         }
     }
 }
@@ -378,7 +381,7 @@ async fn create_and_start(
     config: &SandboxConfig,
 ) -> DockerResult<String> {
     let docker = backend.client();
-    let container_labels = HashMap::from([
+    let mut container_labels = HashMap::from([
         (labels::KIND.to_owned(), "sandbox".to_owned()),
         (
             labels::VERSION.to_owned(),
@@ -391,6 +394,7 @@ async fn create_and_start(
         ),
         (labels::OWNER_HOST.to_owned(), super::gc::hostname()),
     ]);
+    container_labels.extend(config.labels.iter().cloned());
     let body = ContainerCreateBody {
         image: Some(image.to_owned()),
         cmd: Some(vec!["sleep".to_owned(), "infinity".to_owned()]),

@@ -11,5 +11,7 @@ mod docker;
 mod engine;
 mod hostile;
 mod local;
+mod pool;
+mod pypi;
 mod repo;
 mod tools;
