@@ -64,6 +64,7 @@
 mod docker;
 mod error;
 mod local;
+mod owner;
 mod pool;
 mod sandbox;
 mod tools;
@@ -76,7 +77,7 @@ pub use docker::{
     ensure_base_image, env_image_tag, gc, labels, list,
 };
 pub use error::{Error, Result};
-pub use local::{LocalOptions, LocalSandbox};
+pub use local::{LocalGcReport, LocalOptions, LocalSandbox, gc_local};
 pub use pool::{JobError, Pool};
 pub use sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,

@@ -1,6 +1,7 @@
 //! The local-process backend: a private copy of the repository, `bash` in process groups.
 
 mod copy;
+mod gc;
 mod procs;
 pub(crate) mod shell;
 
@@ -21,6 +22,7 @@ use crate::sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,
 };
+pub use gc::{LocalGcReport, gc_local};
 use procs::{PidsCgroup, signal_all};
 use shell::{Shell, ShellBuf, lock, spawn_reader, wait_until};
 
@@ -127,10 +129,16 @@ impl LocalSandbox {
     }
 
     fn setup(&self) -> Result<Live> {
+        let pid = std::process::id();
         let root = tempfile::Builder::new()
-            .prefix("lego-sandbox-")
+            .prefix(&format!("{}{pid}-", gc::DIR_PREFIX))
             .tempdir()
             .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+        // Who owns it, for `gc_local` after a SIGKILL (see `gc.rs`).
+        let owner = root.path().join(gc::OWNER_FILE);
+        let start = crate::owner::process_start(pid).unwrap_or_default();
+        fs::write(&owner, format!("{pid} {start} {}\n", self.token))
+            .map_err(|e| Error::io("write", &owner, e))?;
         let copy = root.path().join("testbed");
         copy::copy_tree(&self.source, &copy)?;
         for dir in ["home", "tmp", "cmd"] {

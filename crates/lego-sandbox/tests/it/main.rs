@@ -10,6 +10,7 @@ mod docker;
 #[cfg(feature = "docker")]
 mod engine;
 mod hostile;
+mod killed;
 mod local;
 mod pool;
 mod pypi;
