@@ -4,11 +4,14 @@
 //!
 //! - `data`: rendering + tokenisation of trajectories (lego-data) against transformers'
 //!   `apply_chat_template` with the fast tokenizer, on the same template, tokenizer and data.
+//! - `sandbox`: the sandbox's own cost, Docker against local: start, one `execute_bash` round
+//!   trip, one editor call, one `exec`, stop (`cargo xtask bench sandbox`).
 
 // Benchmarks start the reference implementation (python) by design.
 #![allow(clippy::disallowed_methods)]
 
 mod data;
+mod sandbox;
 
 use anyhow::{Result, bail};
 
@@ -22,7 +25,8 @@ fn main() -> Result<()> {
     for bench in which {
         match bench {
             "data" => data::run()?,
-            other => bail!("unknown benchmark `{other}` (known: data)"),
+            "sandbox" => sandbox::run()?,
+            other => bail!("unknown benchmark `{other}` (known: data, sandbox)"),
         }
     }
     Ok(())
