@@ -14,6 +14,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;
@@ -38,8 +39,11 @@ const ENV: &[(&str, &str)] = &[
     ("GIT_PAGER", "cat"),
 ];
 
-/// Where the shell's commands are uploaded to be sourced.
+/// Where the shell's commands are written to be sourced.
 const CMD_DIR: &str = "/tmp/.lego-shell";
+/// The longest base64 text of a command sent on the terminal's line (the line's limit is 4095
+/// bytes; the rest of the line needs less than 300).
+const INLINE_COMMAND: usize = 3600;
 
 /// Starts the shell: a quiet terminal, output through a pipe, then a non-interactive `bash`
 /// reading commands from the terminal (stderr is no terminal, so it is not interactive: no job
@@ -190,7 +194,7 @@ impl DockerSandbox {
             argv.to_vec(),
         )?;
         shell.write(
-            format!("trap : INT; printf '\\n%s %s %s\\n' {token} \"$$\" \"$__LEGO_CAT\"\n")
+            format!("trap : INT; mkdir -p {CMD_DIR}; printf '\\n%s %s %s\\n' {token} \"$$\" \"$__LEGO_CAT\"\n")
                 .as_bytes(),
         )?;
         let mut session = Session {
@@ -338,16 +342,26 @@ impl Sandbox for DockerSandbox {
                 session.seq += 1;
                 let file = format!("{CMD_DIR}/shell-{}.sh", session.seq);
                 let token = session.token.clone();
-                // The inherent upload (one request); the file needs no mode of its own.
-                DockerSandbox::write_file(self, &file, command.as_bytes())?;
+                let quoted = shell_quote(&file);
+                // A short command travels on the terminal's line, base64 so that no byte of it
+                // means anything to the terminal, and is written to the file there: no request
+                // to the engine. A long one (a canonical-mode line holds 4095 bytes) is uploaded.
+                let encoded = base64::engine::general_purpose::STANDARD.encode(command.as_bytes());
+                let write = if encoded.len() <= INLINE_COMMAND {
+                    format!(
+                        "{{ [ -d {CMD_DIR} ] || mkdir -p {CMD_DIR}; }} && printf %s '{encoded}' | base64 -d >| {quoted} && "
+                    )
+                } else {
+                    DockerSandbox::write_file(self, &file, command.as_bytes())?;
+                    String::new()
+                };
                 let session = self.session_mut().as_mut().ok_or(Error::ShellIdle)?;
                 session.buf.done = None;
                 session.buf.command_bytes = 0;
                 session.buf.pending.clear();
                 session.buf.last_output = Some(Instant::now());
                 let line = format!(
-                    ". {}; __lego_rc=$?; printf '\\n%s %s %s\\n' {token} \"$__lego_rc\" \"$PWD\"\n",
-                    shell_quote(&file)
+                    "{write}. {quoted}; __lego_rc=$?; printf '\\n%s %s %s\\n' {token} \"$__lego_rc\" \"$PWD\"\n"
                 );
                 session.running = true;
                 session.shell.write(line.as_bytes())?;

@@ -202,6 +202,11 @@ fn bash_script(sb: &mut dyn Sandbox) -> Vec<Seen> {
         json!({"command": "python3 -c 'import nosuchmodule'"}),
         json!({"command": "cd /testbed && ls && echo $FOO && for i in 1 2 3; do echo line $i; done"}),
         json!({"command": "echo 'multi\nline' && (exit 3)"}),
+        // Where the Docker shell writes its commands can go; a syntax error is reported.
+        json!({"command": "rm -rf /tmp/.lego-shell\nif then"}),
+        json!({"command": "echo still here"}),
+        // Longer than a terminal line: the Docker backend uploads it.
+        json!({"command": format!("X={}; echo ${{#X}}", "a".repeat(5000))}),
     ];
     calls
         .into_iter()
@@ -273,6 +278,14 @@ fn check_bash(seen: &[Seen]) {
         "README.md\npkg\ntests\nbar\nline 1\nline 2\nline 3\n[The command completed with exit code 0.]\n[Current working directory: /testbed]\n[Command finished with exit code 0]"
     );
     assert_eq!(seen[11].2, Some(3));
+    let (t, _, c) = &seen[12];
+    assert!(
+        t.starts_with("SHELL_FILE: line 2: syntax error near unexpected token `then'"),
+        "{t}"
+    );
+    assert_eq!(*c, Some(2));
+    assert!(seen[13].0.starts_with("still here\n"), "{}", seen[13].0);
+    assert!(seen[14].0.starts_with("5000\n"), "{}", seen[14].0);
 }
 
 #[test]
