@@ -84,6 +84,8 @@ pub struct DockerSandbox {
     oom_kills: AtomicU64,
     /// The persistent shell of the [`Sandbox`](crate::Sandbox) implementation, once started.
     pub(super) session: std::sync::Mutex<Option<super::sandbox::Session>>,
+    /// The file helper of the [`Sandbox`](crate::Sandbox) implementation, once started.
+    pub(super) files: std::sync::Mutex<Option<super::files::FileServer>>,
 }
 
 /// After the command's own timeout, how long lego waits before killing from outside.
@@ -104,6 +106,7 @@ impl DockerSandbox {
             id,
             oom_kills: AtomicU64::new(0),
             session: std::sync::Mutex::new(None),
+            files: std::sync::Mutex::new(None),
         })
     }
 
@@ -341,7 +344,7 @@ impl DockerSandbox {
 
     /// Back to the image's state: the container is removed and a fresh one started.
     pub fn reset(&mut self) -> DockerResult<()> {
-        *self.session_mut() = None;
+        self.drop_helpers();
         let old = std::mem::take(&mut self.id);
         self.backend.block_on(remove(&self.backend, &old))?;
         self.id =
@@ -353,7 +356,7 @@ impl DockerSandbox {
 
     /// Kills and removes the container now (dropping does the same, ignoring errors).
     pub fn stop(mut self) -> DockerResult<()> {
-        *self.session_mut() = None;
+        self.drop_helpers();
         let id = std::mem::take(&mut self.id);
         self.backend.block_on(remove(&self.backend, &id))
     }
@@ -367,7 +370,7 @@ impl DockerSandbox {
 
 impl Drop for DockerSandbox {
     fn drop(&mut self) {
-        *self.session_mut() = None;
+        self.drop_helpers();
         if !self.id.is_empty() {
             let id = std::mem::take(&mut self.id);
             let _ = self.backend.block_on(remove(&self.backend, &id));

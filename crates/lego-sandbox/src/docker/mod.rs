@@ -14,6 +14,7 @@ mod base;
 mod container;
 mod env_image;
 mod error;
+mod files;
 mod gc;
 mod sandbox;
 mod shell;

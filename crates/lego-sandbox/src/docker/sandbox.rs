@@ -1,7 +1,8 @@
 //! [`Sandbox`] for [`DockerSandbox`]: the trait's contract over a container.
 //!
-//! One-shot commands are execs under `timeout`; files move through small execs (`cat`, so modes,
-//! owners and symbolic links behave as they do for a program in the container). The persistent
+//! One-shot commands are execs under `timeout`. Files move through a long-lived helper exec
+//! (`files.rs`: `cat`/`base64`/`dd` in a `sh` loop, so modes, owners and symbolic links behave as
+//! they do for a program in the container), or a small exec each where the helper cannot serve. The persistent
 //! shell is `bash` on a tty exec, made to look like the local backend's pipe shell: the terminal
 //! neither echoes nor rewrites newlines (`stty -echo -onlcr`), the shell's stdout and stderr go
 //! through a pipe (a `cat` that ignores SIGINT), so commands see a pipe as the local ones do
@@ -21,6 +22,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use super::container::{DockerSandbox, short};
+use super::files::{FileServer, ReadAnswer, WriteAnswer};
 use super::shell::DockerShell;
 use super::{DockerError, DockerResult};
 use crate::error::{Error, Result};
@@ -108,6 +110,42 @@ impl DockerSandbox {
     /// The shell, behind a mutex only so that the sandbox stays `Sync` (the streams are not).
     pub(super) fn session_mut(&mut self) -> &mut Option<Session> {
         self.session.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn files_mut(&mut self) -> &mut Option<FileServer> {
+        self.files.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ends the shell and the file helper (the container is going or being replaced).
+    pub(super) fn drop_helpers(&mut self) {
+        *self.session_mut() = None;
+        *self.files_mut() = None;
+    }
+
+    /// Runs `op` on the file helper, started on first use; `None` when it cannot serve (a path
+    /// with a newline, a helper that died or failed: then it is dropped, restarted next time)
+    /// and the caller takes the exec path.
+    fn with_files<T>(
+        &mut self,
+        path: &str,
+        op: impl FnOnce(&mut FileServer) -> DockerResult<T>,
+    ) -> Option<T> {
+        if !FileServer::can_send(path) {
+            return None;
+        }
+        let (backend, id) = (self.backend.clone(), self.id.clone());
+        let files = self.files_mut();
+        if files.is_none() {
+            *files = FileServer::open(&backend, &id).ok();
+        }
+        let server = files.as_mut()?;
+        match op(server) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                *files = None;
+                None
+            }
+        }
     }
 
     fn check_live(&self) -> Result<()> {
@@ -276,6 +314,13 @@ impl Sandbox for DockerSandbox {
 
     fn read_file(&mut self, path: &str) -> Result<Vec<u8>> {
         self.check_live()?;
+        match self.with_files(path, |f| f.read(path)) {
+            Some(ReadAnswer::Contents(bytes)) => return Ok(bytes),
+            Some(ReadAnswer::Dir) => return Err(Error::IsDirectory { path: path.into() }),
+            Some(ReadAnswer::Missing) => return Err(Error::NotFound { path: path.into() }),
+            // The exec path says why.
+            Some(ReadAnswer::Unreadable) | None => {}
+        }
         let script = r#"[ -d "$1" ] && exit 21; [ -e "$1" ] || exit 22; exec cat -- "$1""#;
         let (code, out, err) =
             self.run_raw(&["sh", "-c", script, "sh", path], None, "read a file")?;
@@ -293,6 +338,12 @@ impl Sandbox for DockerSandbox {
 
     fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<()> {
         self.check_live()?;
+        match self.with_files(path, |f| f.write(path, contents)) {
+            Some(WriteAnswer::Written) => return Ok(()),
+            Some(WriteAnswer::Dir) => return Err(Error::IsDirectory { path: path.into() }),
+            // The exec path tries again and says why.
+            Some(WriteAnswer::Failed) | None => {}
+        }
         let script =
             r#"[ -d "$1" ] && exit 21; mkdir -p -- "$(dirname -- "$1")" && exec cat > "$1""#;
         let (code, _, err) = self.run_raw(
@@ -313,6 +364,14 @@ impl Sandbox for DockerSandbox {
 
     fn file_kind(&mut self, path: &str) -> Result<Option<FileKind>> {
         self.check_live()?;
+        if let Some(kind) = self.with_files(path, |f| f.kind(path)) {
+            return Ok(match kind.as_slice() {
+                b"d" => Some(FileKind::Dir),
+                b"f" => Some(FileKind::File),
+                b"o" => Some(FileKind::Other),
+                _ => None,
+            });
+        }
         let script = r#"if [ -d "$1" ]; then echo d; elif [ -f "$1" ]; then echo f; elif [ -e "$1" ]; then echo o; fi"#;
         let (_, out, _) = self.run_raw(&["sh", "-c", script, "sh", path], None, "stat a file")?;
         Ok(match out.trim_ascii() {
@@ -472,7 +531,7 @@ impl Sandbox for DockerSandbox {
     }
 
     fn stop(&mut self) -> Result<()> {
-        *self.session_mut() = None;
+        self.drop_helpers();
         if self.id.is_empty() {
             return Ok(());
         }

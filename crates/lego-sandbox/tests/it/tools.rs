@@ -9,7 +9,9 @@
 use std::path::PathBuf;
 
 use lego_data::StepError;
-use lego_sandbox::{LocalOptions, LocalSandbox, Observation, Sandbox, ToolState, tool_call};
+use lego_sandbox::{
+    ExecOptions, LocalOptions, LocalSandbox, Observation, Sandbox, ToolState, tool_call,
+};
 use serde_json::{Value, json};
 
 use crate::repo::repo;
@@ -308,4 +310,108 @@ fn bash_outputs_are_the_same_on_docker() {
         assert_eq!(got, want, "call {i}");
     }
     check_bash(&actual);
+}
+
+/// The file methods of the trait: contents (binary, empty, large), modes kept on rewrite,
+/// directories, missing files, links, names with spaces. What each call gave, as text.
+fn files_script(sb: &mut dyn Sandbox) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut note = |what: &str, r: String| seen.push(format!("{what}: {r}"));
+    let binary: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    let large: Vec<u8> = (0..(1 << 20))
+        .map(|i: u32| b"abcdefgh\n"[(i % 9) as usize])
+        .collect();
+    let o = ExecOptions::default();
+    for (path, contents) in [
+        ("/testbed/bin.dat", binary.as_slice()),
+        ("/testbed/empty.txt", b"".as_slice()),
+        ("/testbed/large.txt", large.as_slice()),
+        ("/testbed/new dir/with space.txt", b"spaced\n".as_slice()),
+    ] {
+        note(
+            path,
+            format!(
+                "{:?}",
+                sb.write_file(path, contents).map_err(|e| e.to_string())
+            ),
+        );
+        let back = sb.read_file(path).unwrap();
+        note(path, format!("round trip {}", back == contents));
+        note(path, format!("{:?}", sb.file_kind(path).unwrap()));
+    }
+    sb.exec(
+        "chmod 755 /testbed/pkg/calc.py && ln -s pkg/calc.py /testbed/link.py",
+        &o,
+    )
+    .unwrap();
+    sb.write_file("/testbed/pkg/calc.py", b"x = 1\n").unwrap();
+    let mode = sb.exec("stat -c %a /testbed/pkg/calc.py", &o).unwrap();
+    note("mode after rewrite", mode.output);
+    note(
+        "through a link",
+        format!(
+            "{:?}",
+            sb.read_file("/testbed/link.py").map(String::from_utf8)
+        ),
+    );
+    for path in [
+        "/testbed/pkg",
+        "/testbed/nope.txt",
+        "/testbed/nope/deeper.txt",
+    ] {
+        note(
+            path,
+            format!("read {:?}", sb.read_file(path).map_err(|e| e.to_string())),
+        );
+        note(path, format!("kind {:?}", sb.file_kind(path).unwrap()));
+    }
+    note(
+        "write over a dir",
+        format!(
+            "{:?}",
+            sb.write_file("/testbed/pkg", b"x")
+                .map_err(|e| e.to_string())
+        ),
+    );
+    seen
+}
+
+#[test]
+fn file_methods_on_local() {
+    let dir = repo();
+    let seen = files_script(&mut local(dir.path()));
+    assert!(
+        seen.iter().all(|s| !s.contains("round trip false")),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.contains(&"mode after rewrite: 755\n".to_owned()),
+        "{seen:#?}"
+    );
+}
+
+#[cfg(feature = "docker")]
+#[test]
+fn file_methods_are_the_same_on_docker() {
+    let test = "file_methods_are_the_same_on_docker";
+    let dir = repo();
+    let Some(mut docker) = docker(test, dir.path()) else {
+        return;
+    };
+    let expected = files_script(&mut local(dir.path()));
+    let actual = files_script(&mut docker);
+    assert_eq!(actual, expected);
+    // The calls went through the file helper; killed, it is replaced and the calls still work.
+    let o = ExecOptions::default();
+    let helper = docker.exec("pgrep -f 'lego-[w]rite'", &o).unwrap();
+    assert_eq!(helper.exit_code, 0, "no file helper runs");
+    docker.exec("pkill -f 'lego-[w]rite'", &o).unwrap();
+    for _ in 0..2 {
+        assert_eq!(docker.read_file("/testbed/empty.txt").unwrap(), b"");
+        docker.write_file("/testbed/again.txt", b"again").unwrap();
+        assert_eq!(docker.read_file("/testbed/again.txt").unwrap(), b"again");
+    }
+    // A name with a newline takes the exec path.
+    docker.write_file("/testbed/a\nb", b"nl").unwrap();
+    assert_eq!(docker.read_file("/testbed/a\nb").unwrap(), b"nl");
 }
