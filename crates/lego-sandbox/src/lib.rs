@@ -53,7 +53,9 @@
 //! line longer than 4095 bytes is cut by the terminal); [`ShellInput::Eof`] is a real Ctrl-D;
 //! [`Sandbox::shell_kill`] kills the shell's descendants, not what left them with `setsid` (the
 //! container's limits still hold it, and stopping removes it); the file methods see the whole
-//! container, not only `/testbed` (the container is the boundary).
+//! container, not only `/testbed` (the container is the boundary). File methods go through one
+//! long-lived helper exec per sandbox (an exec costs tens of milliseconds on an engine; a request
+//! to the helper a few), with a plain exec as the fallback.
 //!
 //! ## The local backend's limits
 //!
