@@ -209,6 +209,9 @@ fn bash_script(sb: &mut dyn Sandbox) -> Vec<Seen> {
         json!({"command": "echo still here"}),
         // Longer than a terminal line: the Docker backend uploads it.
         json!({"command": format!("X={}; echo ${{#X}}", "a".repeat(5000))}),
+        // The shell can exit; the next command gets a fresh one in /testbed.
+        json!({"command": "cd pkg; exit 3"}),
+        json!({"command": "pwd; echo \"[$FOO]\""}),
     ];
     calls
         .into_iter()
@@ -288,6 +291,63 @@ fn check_bash(seen: &[Seen]) {
     assert_eq!(*c, Some(2));
     assert!(seen[13].0.starts_with("still here\n"), "{}", seen[13].0);
     assert!(seen[14].0.starts_with("5000\n"), "{}", seen[14].0);
+    assert_eq!(
+        seen[15].0,
+        "\n[The shell exited. The next command starts a fresh shell in /testbed.]"
+    );
+    assert!(seen[16].0.starts_with("/testbed\n[]\n"), "{}", seen[16].0);
+}
+
+/// Reset: files, processes and the shell back to the environment's clean state.
+fn reset_script(sb: &mut dyn Sandbox) -> Vec<String> {
+    let o = ExecOptions::default();
+    let mut st = ToolState::default();
+    call(
+        sb,
+        &mut st,
+        "execute_bash",
+        json!({"command": "cd pkg && export X=1"}),
+    );
+    sb.write_file("/testbed/pkg/calc.py", b"broken\n").unwrap();
+    sb.write_file("/testbed/extra.txt", b"x").unwrap();
+    sb.reset().unwrap();
+    let mut st = ToolState::default();
+    let obs = call(
+        sb,
+        &mut st,
+        "execute_bash",
+        json!({"command": "pwd; echo \"[$X]\"; git status --short; head -1 pkg/calc.py"}),
+    );
+    let stopped = {
+        sb.stop().unwrap();
+        sb.stop().unwrap();
+        format!("{:?}", sb.exec("true", &o).map_err(|e| e.to_string()))
+    };
+    vec![normalise(&obs.text), stopped]
+}
+
+#[test]
+fn reset_and_stop_on_local() {
+    let dir = repo();
+    let seen = reset_script(&mut local(dir.path()));
+    assert!(
+        seen[0].starts_with("/testbed\n[]\ndef add(a, b):\n"),
+        "{seen:?}"
+    );
+    assert_eq!(seen[1], "Err(\"the sandbox is stopped\")");
+}
+
+#[cfg(feature = "docker")]
+#[test]
+fn reset_and_stop_are_the_same_on_docker() {
+    let dir = repo();
+    let Some(mut docker) = docker("reset_and_stop_are_the_same_on_docker", dir.path()) else {
+        return;
+    };
+    assert_eq!(
+        reset_script(&mut docker),
+        reset_script(&mut local(dir.path()))
+    );
 }
 
 #[test]
