@@ -18,7 +18,7 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which: Vec<&str> = if args.is_empty() {
-        vec!["data"]
+        vec!["data", "sandbox"]
     } else {
         args.iter().map(String::as_str).collect()
     };
