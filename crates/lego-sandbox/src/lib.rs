@@ -51,11 +51,11 @@
 //! is a write and a read on the open exec); longer ones are uploaded. Differences that remain:
 //! the commands' stdin is the terminal (so `read -p` prompts show, and a [`ShellInput::Text`]
 //! line longer than 4095 bytes is cut by the terminal); [`ShellInput::Eof`] is a real Ctrl-D;
-//! [`Sandbox::shell_kill`] kills the shell's descendants, not what left them with `setsid` (the
-//! container's limits still hold it, and stopping removes it); the file methods see the whole
-//! container, not only `/testbed` (the container is the boundary). File methods go through one
-//! long-lived helper exec per sandbox (an exec costs tens of milliseconds on an engine; a request
-//! to the helper a few), with a plain exec as the fallback.
+//! [`Sandbox::shell_kill`] kills every process of the container but the shell and lego's own
+//! (init, the main process, the file helper), as the local backend kills its cgroup; the file
+//! methods see the whole container, not only `/testbed` (the container is the boundary). File
+//! methods go through one long-lived helper exec per sandbox (an exec costs tens of milliseconds
+//! on an engine; a request to the helper a few), with a plain exec as the fallback.
 //!
 //! ## The local backend's limits
 //!

@@ -55,11 +55,24 @@ exec > >(trap '' INT; exec cat) 2>&1\n\
 export __LEGO_CAT=$!\n\
 exec bash --noprofile --norc -s\n";
 
-/// Kills every descendant of the shell (`$1`) but its output pipe (`$2`), repeatedly, so what
-/// forks meanwhile goes too.
-const KILL_TREE: &str = r#"root=$1; keep=$2
+/// Kills everything the sandbox runs but its own machinery, like the local backend's cgroup:
+/// not the container's init (pid 1) and main process (`sleep infinity`), not the roots of execs
+/// (the shell `$1`, the file helper, this script: parent 0 in the container's pid namespace), not
+/// the shell's output pipe (`$2`), not this script's children. What the shell's commands started
+/// goes, orphans that init adopted (a fork bomb's) too. Repeated, so what forks meanwhile goes.
+const KILL_TREE: &str = r#"shell=$1; keep=$2; me=$$
 for i in 1 2 3 4 5 6 7 8 9 10; do
-  pids=$(ps -e -o pid=,ppid= | awk -v root="$root" -v keep="$keep" '{ parent[$1] = $2 } END { for (p in parent) { if (p + 0 == root + 0 || p + 0 == keep + 0) continue; q = parent[p]; while ((q in parent) && q + 0 != root + 0 && q + 0 != keep + 0 && q + 0 > 1) q = parent[q]; if (q + 0 == root + 0) print p } }')
+  pids=$(ps -e -o pid=,ppid=,args= | awk -v shell="$shell" -v keep="$keep" -v me="$me" '
+    { parent[$1] = $2; a = $0; sub(/^ *[0-9]+ +[0-9]+ +/, "", a); args[$1] = a }
+    END {
+      for (p in parent) {
+        if (p + 0 <= 1 || p + 0 == shell + 0 || p + 0 == keep + 0 || parent[p] + 0 == 0) continue
+        if (parent[p] + 0 == 1 && args[p] == "sleep infinity") continue
+        q = p; mine = 0
+        while ((q in parent) && q + 0 > 1) { if (q + 0 == me + 0) { mine = 1; break }; q = parent[q] }
+        if (!mine) print p
+      }
+    }')
   [ -z "$pids" ] && exit 0
   kill -KILL $pids 2>/dev/null
   sleep 0.05
@@ -263,7 +276,7 @@ impl DockerSandbox {
         Ok(())
     }
 
-    /// SIGKILL to everything the shell started, but not to the shell.
+    /// SIGKILL to everything the sandbox runs but the shell and the container's machinery.
     fn kill_shell_children(&mut self) -> Result<()> {
         let Some(session) = self.session_mut().as_ref() else {
             return Ok(());
@@ -518,7 +531,7 @@ impl Sandbox for DockerSandbox {
 
     fn shell_kill(&mut self) -> Result<()> {
         self.check_live()?;
-        if self.session_mut().as_ref().is_some_and(|s| s.running) {
+        if self.session_mut().is_some() {
             self.kill_shell_children()?;
         }
         Ok(())

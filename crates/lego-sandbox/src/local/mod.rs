@@ -604,9 +604,7 @@ impl Sandbox for LocalSandbox {
     fn shell_kill(&mut self) -> Result<()> {
         let live = self.live()?;
         let cgroup = live.cgroup.as_ref();
-        if let Some(shell) = live.shell.as_mut()
-            && shell.running
-        {
+        if let Some(shell) = live.shell.as_mut() {
             signal_all(shell.pid(), cgroup, Some(shell.pid()), Signal::SIGKILL);
         }
         Ok(())

@@ -51,7 +51,11 @@ fn fork_bomb(sb: &mut dyn Sandbox) {
             obs.text
         );
     }
+    // What the bomb left in the background (it ignores Ctrl-C) goes with shell_kill; a first
+    // command takes what it printed meanwhile.
+    sb.shell_kill().unwrap();
     std::thread::sleep(Duration::from_millis(200));
+    bash(sb, &mut st, json!({"command": "true"}));
     still_works(sb, &mut st);
 }
 
@@ -134,6 +138,16 @@ fn sleep_forever(sb: &mut dyn Sandbox) {
     );
     let obs = bash(sb, &mut st, json!({"command": "trap - INT; echo $KEPT"}));
     assert!(obs.text.starts_with("1\n"), "{}", obs.text);
+    // A background job of an earlier command goes with shell_kill too.
+    let obs = bash(sb, &mut st, json!({"command": "sleep 1000005 &"}));
+    assert_eq!(obs.exit_code, Some(0), "{}", obs.text);
+    let running = "pgrep -f 'sleep 100000[5]' >/dev/null && echo running || echo gone";
+    let obs = bash(sb, &mut st, json!({ "command": running }));
+    assert!(obs.text.starts_with("running\n"), "{}", obs.text);
+    sb.shell_kill().unwrap();
+    let obs = bash(sb, &mut st, json!({ "command": running }));
+    // bash may first report the killed job (`... Killed  sleep 1000005`).
+    assert!(obs.text.contains("gone\n"), "{}", obs.text);
 }
 
 #[test]
