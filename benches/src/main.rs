@@ -6,11 +6,14 @@
 //!   `apply_chat_template` with the fast tokenizer, on the same template, tokenizer and data.
 //! - `sanitize`: history sanitisation (squash, truncate) of a repository of thousands of commits
 //!   against `git` doing the same by hand (SWE-smith's re-init; clone + reflog expire + gc).
+//! - `sandbox`: the sandbox's own cost, Docker against local: start, one `execute_bash` round
+//!   trip, one editor call, one `exec`, stop (`cargo xtask bench sandbox`).
 
 // Benchmarks start the reference implementations (python, git) by design.
 #![allow(clippy::disallowed_methods)]
 
 mod data;
+mod sandbox;
 mod sanitize;
 
 use anyhow::{Result, bail};
@@ -18,7 +21,7 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which: Vec<&str> = if args.is_empty() {
-        vec!["data", "sanitize"]
+        vec!["data", "sanitize", "sandbox"]
     } else {
         args.iter().map(String::as_str).collect()
     };
@@ -26,7 +29,8 @@ fn main() -> Result<()> {
         match bench {
             "data" => data::run()?,
             "sanitize" => sanitize::run()?,
-            other => bail!("unknown benchmark `{other}` (known: data, sanitize)"),
+            "sandbox" => sandbox::run()?,
+            other => bail!("unknown benchmark `{other}` (known: data, sanitize, sandbox)"),
         }
     }
     Ok(())

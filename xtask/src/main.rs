@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's automation (rust-analyzer's xtask pattern).
 //!
 //! - `bootstrap`: the cached virtualenv (torch for tch, the reference implementations), the Qwen
-//!   tokenizer built by lego itself, and the environment that makes both visible.
-//! - `ci`: format, lint, layering invariants and every test, on a fresh machine.
+//!   tokenizer built by lego itself, the sandbox base image where a Docker engine answers, and the
+//!   environment that makes them visible.
+//! - `ci`: format, lint, layering invariants and every test, on a fresh machine (the Docker tests
+//!   required wherever an engine is configured).
 //! - `demo`: the main job on built-in defaults.
 //! - `bench`: lego against the reference implementations, in one run.
 //! - `env`: prints the bootstrap environment as shell `export` lines.
@@ -12,6 +14,7 @@
 
 mod bootstrap;
 mod cmd;
+mod sandbox_image;
 mod tasks;
 
 use anyhow::{Result, bail};

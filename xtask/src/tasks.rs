@@ -52,6 +52,11 @@ pub fn ci(args: &[String]) -> Result<()> {
     };
     // Under CI a test that cannot find what the bootstrap makes fails instead of skipping.
     tests.env("LEGO_REQUIRE_BOOTSTRAP", "1");
+    // Where an engine is configured, a broken one fails the Docker tests instead of skipping them.
+    if crate::sandbox_image::engine_configured() {
+        eprintln!("ci: a Docker engine is configured; the Docker tests must run");
+        tests.env("LEGO_REQUIRE_DOCKER", "1");
+    }
     cmd::run(with_env(&mut tests, &env))?;
     eprintln!("ci: all checks passed");
     Ok(())

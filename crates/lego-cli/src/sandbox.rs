@@ -28,7 +28,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove sandbox containers whose owning process is gone.
+    /// Remove what sandboxes of dead processes left: containers (by label), and local sandboxes'
+    /// temporary directories, processes and cgroups.
     Gc {
         /// Also remove lego's images no container uses (rebuilt on demand).
         #[arg(long)]
@@ -122,14 +123,35 @@ pub fn run(cmd: Command) -> Result<()> {
             Ok(())
         }
         Command::Gc { images } => {
-            let docker = connect()?;
+            // Local sandboxes first: they need no engine.
+            let local = lego_sandbox::gc_local().context("cannot clean up local sandboxes")?;
+            eprintln!(
+                "removed {} local sandbox dir(s), killed {} process(es)",
+                local.dirs.len(),
+                local.processes
+            );
+            let docker = match connect() {
+                Ok(docker) => docker,
+                Err(err) => {
+                    eprintln!("no Docker engine: {err:#}; only local sandboxes were collected");
+                    println!("{}", serde_json::json!({ "local": local }));
+                    return Ok(());
+                }
+            };
             let report = lego_sandbox::gc(&docker, &GcOptions { images })?;
             eprintln!(
                 "removed {} container(s), {} image(s)",
                 report.containers.len(),
                 report.images.len()
             );
-            println!("{}", serde_json::to_string(&report)?);
+            println!(
+                "{}",
+                serde_json::json!({
+                    "local": local,
+                    "containers": report.containers,
+                    "images": report.images,
+                })
+            );
             Ok(())
         }
     }

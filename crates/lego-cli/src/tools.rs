@@ -3,7 +3,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
-use lego_sandbox::{LocalOptions, LocalSandbox, Sandbox, ToolState, tool_call};
+use lego_sandbox::{
+    BaseImageOptions, DockerBackend, DockerSandbox, EnvSpec, LocalOptions, LocalSandbox, Sandbox,
+    SandboxConfig, ToolState, build_env_image, ensure_base_image, tool_call,
+};
 use serde_json::{Value, json};
 
 #[derive(Debug, Subcommand)]
@@ -22,6 +25,10 @@ pub enum Command {
         /// Observations, one `{"observation", "error", "exit_code", "duration_s"}` per line.
         #[arg(long)]
         out: PathBuf,
+        /// Docker: a command run in /testbed when the environment image is built (repeatable;
+        /// the image is cached by content, so an unchanged repository builds once).
+        #[arg(long = "install", value_name = "CMD")]
+        install: Vec<String>,
     },
 }
 
@@ -38,11 +45,18 @@ pub fn run(cmd: Command) -> Result<()> {
             repo,
             actions,
             out,
-        } => replay(backend, &repo, &actions, &out),
+            install,
+        } => replay(backend, &repo, &actions, &out, install),
     }
 }
 
-fn replay(backend: Backend, repo: &Path, actions: &Path, out: &Path) -> Result<()> {
+fn replay(
+    backend: Backend,
+    repo: &Path,
+    actions: &Path,
+    out: &Path,
+    install: Vec<String>,
+) -> Result<()> {
     let calls = read_actions(actions)?;
     let mut sandbox: Box<dyn Sandbox> = match backend {
         Backend::Local => Box::new(
@@ -50,9 +64,7 @@ fn replay(backend: Backend, repo: &Path, actions: &Path, out: &Path) -> Result<(
                 format!("failed to start a local sandbox on {}", repo.display())
             })?,
         ),
-        Backend::Docker => {
-            bail!("the docker backend is not available in this build yet; use --backend local")
-        }
+        Backend::Docker => Box::new(docker_sandbox(repo, install)?),
     };
     let mut state = ToolState::default();
     let mut lines = Vec::with_capacity(calls.len());
@@ -87,6 +99,22 @@ fn replay(backend: Backend, repo: &Path, actions: &Path, out: &Path) -> Result<(
         out.display()
     )?;
     Ok(())
+}
+
+/// A container from the environment image of `repo`, built (or found cached) on the base image.
+fn docker_sandbox(repo: &Path, install: Vec<String>) -> Result<DockerSandbox> {
+    let docker = DockerBackend::connect().context("cannot reach the Docker engine")?;
+    let base = ensure_base_image(&docker, &BaseImageOptions::default())
+        .context("cannot make the base image")?;
+    let spec = EnvSpec {
+        repo_dir: repo.to_owned(),
+        name: None,
+        install,
+    };
+    let env = build_env_image(&docker, &base, &spec)
+        .with_context(|| format!("cannot build the image of {}", repo.display()))?;
+    DockerSandbox::start(&docker, &env.tag, SandboxConfig::default())
+        .with_context(|| format!("failed to start a container from {}", env.tag))
 }
 
 /// The calls of an actions file: name and arguments as JSON text.

@@ -31,6 +31,12 @@ pub enum Error {
     ShellIdle,
     #[error("the sandbox is stopped")]
     Stopped,
+    /// The Docker engine failed a request of a [`DockerSandbox`](crate::DockerSandbox). Its
+    /// message is the Docker error's own (`failed to ...`), which says what failed, so that an
+    /// observation built from the message alone (the editor's `Ran into ...`) says it too.
+    #[cfg(feature = "docker")]
+    #[error(transparent)]
+    Docker(#[from] crate::docker::DockerError),
     /// The backend cannot run here (no engine, a feature not compiled in).
     #[error("the {backend} backend is not available: {reason}")]
     Unavailable {

@@ -12,8 +12,15 @@
 //!   [`DockerSandbox`], a container with CPU, memory and process limits and no network, with
 //!   commands under a timeout, file transfer, reset and guaranteed removal; [`DockerShell`], a
 //!   persistent interactive shell in one; [`gc`] and [`list`] for what lego left in the engine.
-//!   The API is synchronous: the Docker backend holds its own tokio runtime. `DockerSandbox` does
-//!   not implement [`Sandbox`] yet.
+//!   The API is synchronous: the Docker backend holds its own tokio runtime. `DockerSandbox`
+//!   implements [`Sandbox`] with the same observable behaviour as the local backend (the tests
+//!   in `tests/it/tools.rs` run the same scripts on both and compare).
+//! - [`Pool`]: many sandboxes at once with a concurrency bound (threads), one fresh sandbox per
+//!   job from a factory, results in input order, a failing or panicking job reported in its slot
+//!   ([`JobError`]) while the others go on, every sandbox stopped.
+//! - [`gc_local`]: what SIGKILLed local sandboxes leave (their `$TMPDIR/lego-sandbox-PID-*`
+//!   directories, processes and cgroups), removed once the owner is dead; `lego sandbox gc` runs
+//!   it with the Docker [`gc`].
 //!
 //! - Tools: [`tool_call`] runs one of the agent's four tools (`execute_bash`,
 //!   `str_replace_editor`, `think`, `finish`) over any `&mut dyn Sandbox` with OpenHands' texts
@@ -39,6 +46,21 @@
 //! the working directory; [`Sandbox::reset`] to the clean environment; idempotent
 //! [`Sandbox::stop`], also on drop. The tests in `tests/it/tools.rs` run the same scripts on any
 //! backend.
+//!
+//! ## The Docker backend's shell
+//!
+//! `bash` on a tty exec made to look like the local pipe shell: no echo, no `\r\n`, stdout and
+//! stderr through a pipe (commands see a pipe, as locally: `ls` prints one name a line), each
+//! command sourced from a file and followed by the same marker line, parsed by the same code.
+//! Short commands are written to that file over the terminal (no engine request: one round trip
+//! is a write and a read on the open exec); longer ones are uploaded. Differences that remain:
+//! the commands' stdin is the terminal (so `read -p` prompts show, and a [`ShellInput::Text`]
+//! line longer than 4095 bytes is cut by the terminal); [`ShellInput::Eof`] is a real Ctrl-D;
+//! [`Sandbox::shell_kill`] kills every process of the container but the shell and lego's own
+//! (init, the main process, the file helper), as the local backend kills its cgroup; the file
+//! methods see the whole container, not only `/testbed` (the container is the boundary). File
+//! methods go through one long-lived helper exec per sandbox (an exec costs tens of milliseconds
+//! on an engine; a request to the helper a few), with a plain exec as the fallback.
 //!
 //! ## The local backend's limits
 //!
@@ -70,6 +92,8 @@ mod docker;
 mod error;
 mod grading;
 mod local;
+mod owner;
+mod pool;
 mod sandbox;
 mod tools;
 
@@ -82,7 +106,8 @@ pub use docker::{
 };
 pub use error::{Error, Result};
 pub use grading::*;
-pub use local::{LocalOptions, LocalSandbox};
+pub use local::{LocalGcReport, LocalOptions, LocalSandbox, gc_local};
+pub use pool::{JobError, Pool};
 pub use sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,

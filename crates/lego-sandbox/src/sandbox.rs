@@ -54,8 +54,9 @@ pub trait Sandbox: Send {
     /// `options.deadline`, whichever comes first. Returns at once when no command is running.
     fn shell_wait(&mut self, options: &WaitOptions) -> Result<ShellUpdate>;
 
-    /// Kills the running command of the shell and everything it started; the shell itself, with
-    /// its working directory and variables, survives. Nothing happens when no command runs.
+    /// Kills the running command of the shell and everything the shell's commands started,
+    /// background jobs of earlier commands included (a fork bomb's leftovers, a server); the
+    /// shell itself, with its working directory and variables, survives.
     fn shell_kill(&mut self) -> Result<()>;
 
     /// Returns to the environment's clean state: the repository as it was at the start, no

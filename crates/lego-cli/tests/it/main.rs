@@ -467,13 +467,40 @@ fn tools_replay_runs_calls_in_a_local_sandbox() {
         std::fs::read_to_string(repo.join("a.py")).unwrap(),
         "x = 1\n"
     );
+    // The same calls in a container give the same observations.
+    let local_lines = lines;
     let docker = run("docker");
-    assert!(!docker.status.success());
-    assert!(
-        stderr(&docker).contains("docker backend is not available"),
-        "{}",
-        stderr(&docker)
-    );
+    if !docker.status.success() && stderr(&docker).contains("cannot reach the Docker engine") {
+        assert!(
+            std::env::var_os("LEGO_REQUIRE_DOCKER").is_none_or(|v| v != "1"),
+            "{}",
+            stderr(&docker)
+        );
+        eprintln!("SKIPPED tools_replay (docker): no Docker engine answers");
+        return;
+    }
+    assert!(docker.status.success(), "{}", stderr(&docker));
+    let docker_lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docker_lines.len(), local_lines.len());
+    // Where `python` is differs by machine (the base image has only `python3`).
+    let strip = |v: &Value| {
+        let text = v["observation"].as_str().unwrap_or_default();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("[Python interpreter: "))
+            .collect();
+        kept.join("\n")
+    };
+    for (d, l) in docker_lines.iter().zip(&local_lines) {
+        assert_eq!(strip(d), strip(l));
+        for key in ["name", "error", "exit_code", "finished"] {
+            assert_eq!(d[key], l[key], "{key}");
+        }
+    }
 }
 
 #[test]

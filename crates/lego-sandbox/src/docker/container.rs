@@ -34,6 +34,10 @@ pub struct SandboxConfig {
     pub env: Vec<String>,
     /// The most output bytes an exec keeps (the rest is counted and dropped, never buffered).
     pub max_output: usize,
+    /// A command of the persistent shell that prints more than this is killed.
+    pub max_shell_output: u64,
+    /// Labels added to the container besides lego's own (a run's id, to find its containers).
+    pub labels: Vec<(String, String)>,
 }
 
 impl Default for SandboxConfig {
@@ -46,6 +50,8 @@ impl Default for SandboxConfig {
             workdir: "/testbed".to_owned(),
             env: Vec::new(),
             max_output: 1 << 20,
+            max_shell_output: 16 << 20,
+            labels: Vec::new(),
         }
     }
 }
@@ -70,12 +76,16 @@ pub struct DockerExecOutput {
 /// A running sandbox container. Dropping it removes the container.
 #[derive(Debug)]
 pub struct DockerSandbox {
-    backend: DockerBackend,
+    pub(super) backend: DockerBackend,
     image: String,
-    config: SandboxConfig,
-    id: String,
+    pub(super) config: SandboxConfig,
+    pub(super) id: String,
     /// OOM kills seen in the container's memory cgroup so far.
     oom_kills: AtomicU64,
+    /// The persistent shell of the [`Sandbox`](crate::Sandbox) implementation, once started.
+    pub(super) session: std::sync::Mutex<Option<super::sandbox::Session>>,
+    /// The file helper of the [`Sandbox`](crate::Sandbox) implementation, once started.
+    pub(super) files: std::sync::Mutex<Option<super::files::FileServer>>,
 }
 
 /// After the command's own timeout, how long lego waits before killing from outside.
@@ -95,6 +105,8 @@ impl DockerSandbox {
             config,
             id,
             oom_kills: AtomicU64::new(0),
+            session: std::sync::Mutex::new(None),
+            files: std::sync::Mutex::new(None),
         })
     }
 
@@ -332,6 +344,7 @@ impl DockerSandbox {
 
     /// Back to the image's state: the container is removed and a fresh one started.
     pub fn reset(&mut self) -> DockerResult<()> {
+        self.drop_helpers();
         let old = std::mem::take(&mut self.id);
         self.backend.block_on(remove(&self.backend, &old))?;
         self.id =
@@ -343,6 +356,7 @@ impl DockerSandbox {
 
     /// Kills and removes the container now (dropping does the same, ignoring errors).
     pub fn stop(mut self) -> DockerResult<()> {
+        self.drop_helpers();
         let id = std::mem::take(&mut self.id);
         self.backend.block_on(remove(&self.backend, &id))
     }
@@ -356,6 +370,7 @@ impl DockerSandbox {
 
 impl Drop for DockerSandbox {
     fn drop(&mut self) {
+        self.drop_helpers();
         if !self.id.is_empty() {
             let id = std::mem::take(&mut self.id);
             let _ = self.backend.block_on(remove(&self.backend, &id));
@@ -369,7 +384,7 @@ async fn create_and_start(
     config: &SandboxConfig,
 ) -> DockerResult<String> {
     let docker = backend.client();
-    let container_labels = HashMap::from([
+    let mut container_labels = HashMap::from([
         (labels::KIND.to_owned(), "sandbox".to_owned()),
         (
             labels::VERSION.to_owned(),
@@ -382,6 +397,7 @@ async fn create_and_start(
         ),
         (labels::OWNER_HOST.to_owned(), super::gc::hostname()),
     ]);
+    container_labels.extend(config.labels.iter().cloned());
     let body = ContainerCreateBody {
         image: Some(image.to_owned()),
         cmd: Some(vec!["sleep".to_owned(), "infinity".to_owned()]),

@@ -7,6 +7,8 @@ use bollard::query_parameters::{ListContainersOptions, ListImagesOptions, Remove
 use super::container::remove;
 use super::{BaseImageOptions, base_image_tag};
 use super::{DockerBackend, DockerError, DockerResult, labels};
+use crate::owner::owner_alive;
+pub(crate) use crate::owner::process_start;
 
 /// An image lego made.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -186,23 +188,6 @@ pub fn gc(docker: &DockerBackend, opts: &GcOptions) -> DockerResult<GcReport> {
         }
         Ok(report)
     })
-}
-
-fn owner_alive(pid: u32, start: Option<&str>) -> bool {
-    match process_start(pid) {
-        None => false,
-        // A recorded start time that differs: the pid was reused by another process.
-        Some(now) => start.is_none_or(|s| s.is_empty() || s == now),
-    }
-}
-
-/// The start time of a process (field 22 of `/proc/PID/stat`, clock ticks since boot), `None`
-/// when it does not exist.
-pub(crate) fn process_start(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19).map(str::to_owned)
 }
 
 pub(crate) fn hostname() -> String {

@@ -6,14 +6,17 @@
 //! repository at `/testbed` on top, installed. Both are tagged by a hash of what they are made
 //! of, so asking again for an unchanged image costs one inspect. Containers: [`DockerSandbox`]
 //! runs commands with limits, no network and a timeout, moves files in and out, resets by
-//! recreating, and is removed on drop; [`DockerShell`] is a persistent interactive `bash` in one.
+//! recreating, and is removed on drop, and implements [`Sandbox`](crate::Sandbox) (`sandbox.rs`);
+//! [`DockerShell`] is a persistent interactive `bash` in one.
 //! [`gc`] removes what a killed process left behind, found by label.
 
 mod base;
 mod container;
 mod env_image;
 mod error;
+mod files;
 mod gc;
+mod sandbox;
 mod shell;
 
 #[cfg(test)]

@@ -42,9 +42,21 @@ impl DockerShell {
         container: &str,
         config: &SandboxConfig,
     ) -> DockerResult<Self> {
-        let action = format!("open a shell in container {}", short(container));
         let mut env = config.env.clone();
         env.push("TERM=dumb".to_owned());
+        let argv = ["bash", "--noprofile", "--norc", "-i"].map(str::to_owned);
+        Self::open_with(backend, container, &config.workdir, env, argv.to_vec())
+    }
+
+    /// A tty exec of `argv` with `env` in `workdir`.
+    pub(crate) fn open_with(
+        backend: &DockerBackend,
+        container: &str,
+        workdir: &str,
+        env: Vec<String>,
+        argv: Vec<String>,
+    ) -> DockerResult<Self> {
+        let action = format!("open a shell in container {}", short(container));
         let (output, input) = backend.block_on(async {
             let docker = backend.client();
             let exec = docker
@@ -56,13 +68,8 @@ impl DockerShell {
                         attach_stderr: Some(true),
                         tty: Some(true),
                         env: Some(env),
-                        working_dir: Some(config.workdir.clone()),
-                        cmd: Some(vec![
-                            "bash".to_owned(),
-                            "--noprofile".to_owned(),
-                            "--norc".to_owned(),
-                            "-i".to_owned(),
-                        ]),
+                        working_dir: Some(workdir.to_owned()),
+                        cmd: Some(argv),
                         ..Default::default()
                     },
                 )
@@ -159,6 +166,30 @@ impl DockerShell {
                 }
             }
             Ok(got)
+        })
+    }
+
+    /// One chunk of output, waiting up to `timeout` for it: empty when none came in time or the
+    /// shell has ended ([`DockerShell::is_closed`] tells which).
+    pub(crate) fn read_chunk(&mut self, timeout: Duration) -> DockerResult<Vec<u8>> {
+        if self.closed {
+            return Ok(Vec::new());
+        }
+        let output = &mut self.output;
+        let closed = &mut self.closed;
+        let container = short(&self.container).to_owned();
+        self.backend.block_on(async move {
+            match tokio::time::timeout(timeout, output.next()).await {
+                Ok(Some(Ok(chunk))) => Ok(chunk.into_bytes().to_vec()),
+                Ok(Some(Err(err))) => Err(DockerError::engine(format!(
+                    "read the shell in container {container}"
+                ))(err)),
+                Ok(None) => {
+                    *closed = true;
+                    Ok(Vec::new())
+                }
+                Err(_) => Ok(Vec::new()),
+            }
         })
     }
 

@@ -1,8 +1,9 @@
 //! The local-process backend: a private copy of the repository, `bash` in process groups.
 
 mod copy;
+mod gc;
 mod procs;
-mod shell;
+pub(crate) mod shell;
 
 use std::ffi::OsString;
 use std::fs;
@@ -21,6 +22,7 @@ use crate::sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,
 };
+pub use gc::{LocalGcReport, gc_local};
 use procs::{PidsCgroup, signal_all};
 use shell::{Shell, ShellBuf, lock, spawn_reader, wait_until};
 
@@ -127,10 +129,16 @@ impl LocalSandbox {
     }
 
     fn setup(&self) -> Result<Live> {
+        let pid = std::process::id();
         let root = tempfile::Builder::new()
-            .prefix("lego-sandbox-")
+            .prefix(&format!("{}{pid}-", gc::DIR_PREFIX))
             .tempdir()
             .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+        // Who owns it, for `gc_local` after a SIGKILL (see `gc.rs`).
+        let owner = root.path().join(gc::OWNER_FILE);
+        let start = crate::owner::process_start(pid).unwrap_or_default();
+        fs::write(&owner, format!("{pid} {start} {}\n", self.token))
+            .map_err(|e| Error::io("write", &owner, e))?;
         let copy = root.path().join("testbed");
         copy::copy_tree(&self.source, &copy)?;
         for dir in ["home", "tmp", "cmd"] {
@@ -564,17 +572,7 @@ impl Sandbox for LocalSandbox {
         let done = buf.done.take();
         let eof = buf.eof;
         drop(buf);
-        let mut output = String::from_utf8_lossy(&bytes).into_owned();
-        if dropped > 0 {
-            let keep = bytes.len() / 2;
-            let cut = output.char_indices().map(|(i, _)| i).find(|&i| i >= keep);
-            if let Some(cut) = cut {
-                output.insert_str(
-                    cut,
-                    &format!("\n[lego: {dropped} bytes of output dropped]\n"),
-                );
-            }
-        }
+        let mut output = shell::render_output(&bytes, dropped);
         output += &note;
         let state = match (done, eof) {
             (Some((exit_code, cwd)), _) => {
@@ -606,9 +604,7 @@ impl Sandbox for LocalSandbox {
     fn shell_kill(&mut self) -> Result<()> {
         let live = self.live()?;
         let cgroup = live.cgroup.as_ref();
-        if let Some(shell) = live.shell.as_mut()
-            && shell.running
-        {
+        if let Some(shell) = live.shell.as_mut() {
             signal_all(shell.pid(), cgroup, Some(shell.pid()), Signal::SIGKILL);
         }
         Ok(())

@@ -46,7 +46,7 @@ impl ShellBuf {
         }
     }
 
-    fn feed(&mut self, token: &[u8], data: &[u8]) {
+    pub(crate) fn feed(&mut self, token: &[u8], data: &[u8]) {
         let mut rest = data;
         while !rest.is_empty() {
             match rest.iter().position(|&b| b == b'\n') {
@@ -97,6 +97,22 @@ impl ShellBuf {
             std::mem::take(&mut self.dropped),
         )
     }
+}
+
+/// Output bytes as text, with a note where the middle was dropped.
+pub(crate) fn render_output(bytes: &[u8], dropped: u64) -> String {
+    let mut output = String::from_utf8_lossy(bytes).into_owned();
+    if dropped > 0 {
+        let keep = bytes.len() / 2;
+        let cut = output.char_indices().map(|(i, _)| i).find(|&i| i >= keep);
+        if let Some(cut) = cut {
+            output.insert_str(
+                cut,
+                &format!("\n[lego: {dropped} bytes of output dropped]\n"),
+            );
+        }
+    }
+    output
 }
 
 pub(crate) type Shared = Arc<(Mutex<ShellBuf>, Condvar)>;

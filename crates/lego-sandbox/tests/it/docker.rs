@@ -3,56 +3,14 @@
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use lego_sandbox::{
-    BaseImageOptions, DockerBackend, DockerSandbox, EnvSpec, ExecOptions, GcOptions, ImageRef,
-    SandboxConfig, base_image_tag, build_env_image, ensure_base_image, gc,
+    BaseImageOptions, DockerBackend, DockerSandbox, EnvSpec, ExecOptions, GcOptions, SandboxConfig,
+    build_env_image, ensure_base_image, gc,
 };
 
-fn require() -> bool {
-    std::env::var_os("LEGO_REQUIRE_DOCKER").is_some_and(|v| v == "1")
-}
-
-fn skip(test: &str, why: &str) {
-    assert!(!require(), "{test}: {why} (LEGO_REQUIRE_DOCKER=1)");
-    eprintln!("SKIPPED {test}: {why}");
-}
-
-/// The engine and the shared base image, `None` (after saying why) where there is none.
-fn base(test: &str) -> Option<(DockerBackend, ImageRef)> {
-    static BASE: OnceLock<Result<(DockerBackend, ImageRef), String>> = OnceLock::new();
-    let got = BASE.get_or_init(|| {
-        let docker = DockerBackend::connect().map_err(|_| "no Docker engine answers".to_owned())?;
-        let opts = BaseImageOptions::default();
-        let have = docker.image_id(&base_image_tag(&opts)).unwrap().is_some();
-        if !have
-            && Command::new("debootstrap")
-                .arg("--version")
-                .output()
-                .is_err()
-        {
-            return Err("no base image and no debootstrap to build it".to_owned());
-        }
-        let t = Instant::now();
-        let image = ensure_base_image(&docker, &opts).unwrap();
-        eprintln!(
-            "base image {} ({}) in {:.1} s",
-            image.tag,
-            if image.built { "built" } else { "cached" },
-            t.elapsed().as_secs_f64()
-        );
-        Ok((docker, image))
-    });
-    match got {
-        Ok(pair) => Some(pair.clone()),
-        Err(why) => {
-            skip(test, why);
-            None
-        }
-    }
-}
+use crate::engine::base;
 
 fn opts(timeout_s: u64) -> ExecOptions {
     ExecOptions {

@@ -9,9 +9,14 @@
 
 #[cfg(feature = "docker")]
 mod docker;
+#[cfg(feature = "docker")]
+mod engine;
 mod grading;
 mod hostile;
+mod killed;
 mod local;
+mod pool;
+mod pypi;
 mod repo;
 mod run;
 mod tools;

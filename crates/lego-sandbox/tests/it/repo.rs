@@ -25,6 +25,9 @@ pub fn make(dir: &Path) {
             .env("GIT_AUTHOR_EMAIL", "t@e")
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@e")
+            // A fixed date: the same commit every run, so the Docker tests' image is cached.
+            .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
             .output()
             .unwrap();
         assert!(out.status.success(), "git {args:?}: {out:?}");
