@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod config;
+mod parity;
 mod rope_parity;
+mod tiny;
 
 use std::path::PathBuf;
 
