@@ -1,51 +1,73 @@
 //! Tiny random Qwen3 checkpoints written by transformers (`tests/parity/make_tiny_qwen3.py`,
 //! once per test binary) and transformers' outputs on them (`tests/parity/reference.py`).
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 use lego_model::tch::{Kind, Tensor};
 use lego_model::{LoadOptions, Qwen3Model};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use lego_testkit as env;
 
-struct Models {
-    python: PathBuf,
+/// One `reference.py` process per test binary (importing torch costs seconds), and the tiny
+/// models it wrote.
+struct Reference {
+    io: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
     dir: tempfile::TempDir,
+    /// Kept for the life of the test binary; it exits when its stdin closes with the binary.
+    _child: Child,
 }
 
-static MODELS: OnceLock<Option<Models>> = OnceLock::new();
+static REFERENCE: OnceLock<Reference> = OnceLock::new();
 
-fn script(name: &str) -> String {
-    format!("{}/tests/parity/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn models(test: &str) -> Option<&'static Models> {
+fn reference_process(test: &str) -> Option<&'static Reference> {
     let python = env::python(test)?;
-    MODELS
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let out = Command::new(&python)
-                .arg(script("make_tiny_qwen3.py"))
-                .arg(dir.path())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "make_tiny_qwen3.py failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Some(Models { python, dir })
-        })
-        .as_ref()
+    Some(REFERENCE.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/parity/reference.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let io = (
+            child.stdin.take().unwrap(),
+            BufReader::new(child.stdout.take().unwrap()),
+        );
+        let reference = Reference {
+            io: Mutex::new(io),
+            dir: tempfile::tempdir().unwrap(),
+            _child: child,
+        };
+        let made = ask(&reference, &json!({"make": reference.dir.path()}));
+        assert!(made["models"].is_array(), "make_tiny_qwen3 failed: {made}");
+        reference
+    }))
+}
+
+fn ask(reference: &Reference, request: &Value) -> Value {
+    let mut io = reference.io.lock().unwrap_or_else(|e| e.into_inner());
+    writeln!(io.0, "{request}").unwrap();
+    io.0.flush().unwrap();
+    let mut line = String::new();
+    io.1.read_line(&mut line).unwrap();
+    let answer: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("reference.py answered {line:?}: {e}"));
+    if let Some(error) = answer.get("error") {
+        panic!(
+            "reference.py failed:\n{}",
+            error.as_str().unwrap_or_default()
+        );
+    }
+    answer
 }
 
 /// The directory of the tiny model `name`, or `None` (after saying why) without the bootstrap.
 pub fn model_dir(test: &str, name: &str) -> Option<PathBuf> {
-    models(test).map(|m| m.dir.path().join(name))
+    reference_process(test).map(|r| r.dir.path().join(name))
 }
 
 /// Loads a tiny model on the CPU in f32.
@@ -53,30 +75,13 @@ pub fn load(dir: &Path) -> Qwen3Model {
     Qwen3Model::load(dir, LoadOptions::default()).unwrap()
 }
 
-/// Runs `reference.py` on `request` (its `model` key is set to `dir`).
+/// transformers' answer to `request` (its `model` key set to `dir`); see `reference.py`.
 pub fn reference(dir: &Path, mut request: Value) -> Value {
-    let python = &MODELS.get().unwrap().as_ref().unwrap().python;
+    let reference = REFERENCE
+        .get()
+        .expect("model_dir starts the reference first");
     request["model"] = dir.display().to_string().into();
-    let mut child = Command::new(python)
-        .arg(script("reference.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "reference.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    ask(reference, &request)
 }
 
 /// A `[T, vocab]` f32 tensor from JSON rows.

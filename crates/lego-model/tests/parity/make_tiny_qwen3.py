@@ -61,9 +61,9 @@ def build(name, overrides):
     return model
 
 
-def main():
+def make(out):
+    """Writes every case under `out`; returns their names."""
     logging.disable_progress_bar()
-    out = Path(sys.argv[1])
     names = []
     for name, overrides in CASES.items():
         model = build(name, overrides)
@@ -82,7 +82,11 @@ def main():
     config["rope_scaling"] = params
     (legacy / "config.json").write_text(json.dumps(config, indent=2))
     names.append("yarn-legacy")
-    json.dump(names, sys.stdout)
+    return names
+
+
+def main():
+    json.dump(make(Path(sys.argv[1])), sys.stdout)
 
 
 if __name__ == "__main__":

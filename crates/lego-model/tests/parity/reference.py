@@ -1,28 +1,37 @@
-"""Print transformers' logits and greedy generations for lego-model's parity tests.
+"""Serve transformers' outputs for lego-model's parity tests, one JSON request per line.
 
-Reads a JSON request on stdin:
+Run with no arguments, it reads requests from stdin, one JSON object per line, and answers each
+with one JSON line on stdout, so that a test binary pays for importing torch once:
+
+  {"make": DIR}
+      writes the tiny models of make_tiny_qwen3.py under DIR; answers {"models": [names]}.
   {"model": DIR,
    "forward": [{"name": str, "ids": [int, ...]}, ...],
    "generate": [{"name": str, "ids": [int, ...], "max_new_tokens": int}, ...]}
-Writes a JSON object on stdout:
-  {"forward": {name: [[float] * vocab] * T}, "generate": {name: [new ids]}}
+      answers {"forward": {name: [[float] * vocab] * T}, "generate": {name: [new ids]}}.
 
 The model is loaded in float32 with eager attention (the plain math reference), whatever dtype the
 checkpoint holds. Each sequence runs alone, unpadded, with positions 0..T. Greedy generation is
 `generate(do_sample=False)`; its output is cut after the first eos, which transformers pads after.
+A failed request answers {"error": traceback}.
 """
 
 import json
 import sys
+import traceback
+from pathlib import Path
 
 import torch
-from transformers.utils import logging
 from transformers import AutoModelForCausalLM
+from transformers.utils import logging
+
+sys.path.insert(0, str(Path(__file__).parent))
+import make_tiny_qwen3  # noqa: E402
 
 
-def main():
-    logging.disable_progress_bar()
-    request = json.load(sys.stdin)
+def run(request):
+    if "make" in request:
+        return {"models": make_tiny_qwen3.make(Path(request["make"]))}
     model = AutoModelForCausalLM.from_pretrained(
         request["model"], dtype=torch.float32, attn_implementation="eager"
     ).eval()
@@ -47,7 +56,21 @@ def main():
                 if t in eos:
                     break
             out["generate"][case["name"]] = cut
-    json.dump(out, sys.stdout)
+    return out
+
+
+def main():
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = run(json.loads(line))
+        except Exception:  # report to the test instead of dying silently
+            answer = {"error": traceback.format_exc()}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
