@@ -18,12 +18,14 @@
 
 mod config;
 mod error;
+mod generate;
 mod qwen3;
 mod rope;
 mod weights;
 
 pub use config::{Qwen3Config, RopeConfig, RopeForm, RopeScaling, TokenIds};
 pub use error::{Error, Result};
+pub use generate::{GenerateOptions, Sampling, generate};
 pub use qwen3::{IGNORE_INDEX, Qwen3};
 pub use rope::{dynamic_inv_freq, inv_freq, yarn_correction_range};
 pub use weights::{CONFIG_FILE, LoadOptions, Qwen3Model, WEIGHTS_FILE, WEIGHTS_INDEX_FILE};

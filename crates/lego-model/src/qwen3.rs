@@ -40,6 +40,8 @@ pub struct Qwen3 {
 pub(crate) enum Mask<'a> {
     /// Plain causal attention over the whole row (query and key lengths equal).
     Causal,
+    /// No mask: every query sees every key (one new token per row, no padding).
+    None,
     /// An explicit boolean mask broadcastable to `[B, heads, T, keys]`, `true` = may attend.
     Explicit(&'a Tensor),
 }
@@ -271,7 +273,6 @@ impl Qwen3 {
         )
     }
 
-    #[allow(dead_code)] // generation comes in the next commit
     pub(crate) fn layer_count(&self) -> usize {
         self.layers.len()
     }
@@ -287,7 +288,6 @@ pub(crate) struct KvCache {
 }
 
 impl KvCache {
-    #[allow(dead_code)] // generation comes in the next commit
     pub(crate) fn new(model: &Qwen3, batch: i64, max_len: i64) -> Self {
         let cfg = &model.config;
         let shape = [
@@ -414,6 +414,7 @@ impl Attention {
         };
         let (mask, is_causal) = match mask {
             Mask::Causal => (None, true),
+            Mask::None => (None, false),
             Mask::Explicit(m) => (Some(*m), false),
         };
         let gqa = self.heads != self.kv_heads;

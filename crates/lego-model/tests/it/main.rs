@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod config;
+mod generate;
 mod parity;
 mod rope_parity;
 mod tiny;
