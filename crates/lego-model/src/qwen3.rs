@@ -44,6 +44,10 @@ pub(crate) enum Mask<'a> {
     None,
     /// An explicit boolean mask broadcastable to `[B, heads, T, keys]`, `true` = may attend.
     Explicit(&'a Tensor),
+    /// Per row, the `(start, len)` spans of its documents: causal attention within each span
+    /// only, computed span by span so that no `[T, T]` mask exists (at 128k tokens it would
+    /// take 16 GiB). Not with a cache.
+    Segments(&'a [Vec<(i64, i64)>]),
 }
 
 /// How new variables are filled.
@@ -109,8 +113,9 @@ impl Qwen3 {
     ///
     /// `input_ids` and `positions` are `[B, T]` integer tensors. A row may hold several
     /// documents: `positions` restart at 0 for each (they drive RoPE), and `segment_ids`
-    /// (`[B, T]`, one id per document, equal ids contiguous) make attention block-diagonal and
-    /// causal so that no document sees another. Without `segment_ids` each row is one causal
+    /// (`[B, T]`, one id per document; a document is a run of equal ids, so two neighbours need
+    /// different ids) make attention block-diagonal and causal so that no document sees another.
+    /// Attention then runs document by document, with memory linear in the row length. Without `segment_ids` each row is one causal
     /// sequence. Padding is a segment of its own; its outputs are meaningless and should carry
     /// the label [`IGNORE_INDEX`].
     pub fn forward(
@@ -135,8 +140,8 @@ impl Qwen3 {
                         "segment_ids are {shape:?} but input_ids are [{b}, {t}]"
                     )));
                 }
-                let mask = packed_mask(seg);
-                self.forward_masked(input_ids, positions, Mask::Explicit(&mask), None)
+                let spans = segment_spans(seg)?;
+                self.forward_masked(input_ids, positions, Mask::Segments(&spans), None)
             }
         }
     }
@@ -412,13 +417,33 @@ impl Attention {
                 (ck.narrow(2, 0, start + t), cv.narrow(2, 0, start + t))
             }
         };
-        let (mask, is_causal) = match mask {
-            Mask::Causal => (None, true),
-            Mask::None => (None, false),
-            Mask::Explicit(m) => (Some(*m), false),
-        };
         let gqa = self.heads != self.kv_heads;
-        let y = Tensor::scaled_dot_product_attention(&q, &k, &v, mask, 0.0, is_causal, None, gqa);
+        let sdpa = |q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, causal: bool| {
+            Tensor::scaled_dot_product_attention(q, k, v, mask, 0.0, causal, None, gqa)
+        };
+        let y = match mask {
+            Mask::Causal => sdpa(&q, &k, &v, None, true),
+            Mask::None => sdpa(&q, &k, &v, None, false),
+            Mask::Explicit(m) => sdpa(&q, &k, &v, Some(*m), false),
+            Mask::Segments(spans) => {
+                let rows: Vec<Tensor> = spans
+                    .iter()
+                    .enumerate()
+                    .map(|(r, row)| {
+                        let r = r as i64;
+                        let docs: Vec<Tensor> = row
+                            .iter()
+                            .map(|&(start, len)| {
+                                let span = |x: &Tensor| x.narrow(0, r, 1).narrow(2, start, len);
+                                sdpa(&span(&q), &span(&k), &span(&v), None, true)
+                            })
+                            .collect();
+                        Tensor::cat(&docs, 2)
+                    })
+                    .collect();
+                Tensor::cat(&rows, 0)
+            }
+        };
         y.transpose(1, 2)
             .reshape([b, t, self.heads * self.head_dim])
             .linear::<Tensor>(&self.o_proj, None)
@@ -552,14 +577,24 @@ fn apply_rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Tensor {
     x * cos + rotated * sin
 }
 
-/// `[B, 1, T, T]`: token `i` may attend to token `j <= i` of the same segment.
-fn packed_mask(segment_ids: &Tensor) -> Tensor {
-    let t = segment_ids.size()[1];
-    let same = segment_ids
-        .unsqueeze(2)
-        .eq_tensor(&segment_ids.unsqueeze(1));
-    let causal = Tensor::ones([t, t], (Kind::Bool, segment_ids.device())).tril(0);
-    (same.logical_and(&causal)).unsqueeze(1)
+/// The `(start, len)` runs of equal ids in each row of `segment_ids` `[B, T]`.
+fn segment_spans(segment_ids: &Tensor) -> Result<Vec<Vec<(i64, i64)>>> {
+    let rows: Vec<Vec<i64>> =
+        Vec::try_from(&segment_ids.to_device(Device::Cpu).to_kind(Kind::Int64))
+            .map_err(torch("read the segment ids"))?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let mut spans: Vec<(i64, i64)> = Vec::new();
+            for (i, id) in row.iter().enumerate() {
+                match spans.last_mut() {
+                    Some((start, len)) if row[*start as usize] == *id => *len += 1,
+                    _ => spans.push((i as i64, 1)),
+                }
+            }
+            spans
+        })
+        .collect())
 }
 
 fn check_ids(t: &Tensor, what: &str) -> Result<(i64, i64)> {

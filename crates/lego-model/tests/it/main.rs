@@ -7,6 +7,7 @@
 
 mod config;
 mod generate;
+mod long_context;
 mod parity;
 mod rope_parity;
 mod tiny;
