@@ -1,5 +1,5 @@
-//! Puts an rpath to libtorch into everything that links lego-model, so binaries and tests run
-//! without `LD_LIBRARY_PATH`. torch-sys exports its library directory to direct dependents as
+//! Puts an rpath to libtorch into lego-model's tests, so they run without `LD_LIBRARY_PATH`,
+//! and passes the directory on to dependents (`links` metadata) for their binaries. torch-sys exports its library directory to direct dependents as
 //! `DEP_TCH_LIBTORCH_LIB`.
 //!
 //! `--no-as-needed -ltorch` keeps `libtorch.so` (which pulls in `libtorch_cuda.so`) linked even
@@ -10,6 +10,8 @@
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     if let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
+        // For crates linking lego-model, whose own build scripts add the same flags.
+        println!("cargo:libtorch_lib={lib}");
         println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
         println!("cargo:rustc-link-arg=-L{lib}");

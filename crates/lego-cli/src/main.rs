@@ -4,6 +4,7 @@
 //! instance; machine-readable output goes to stdout or the `--out` file, progress to stderr.
 
 mod data;
+mod model;
 mod tokenizer;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     /// Tasks, trajectories and training examples.
     #[command(subcommand)]
     Data(data::Command),
+    /// Qwen3 models: initialise, run, generate.
+    #[command(subcommand)]
+    Model(model::Command),
 }
 
 fn main() {
@@ -34,6 +38,7 @@ fn main() {
     let result = match cli.command {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
+        Command::Model(cmd) => model::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

@@ -43,33 +43,13 @@ fn check_greedy(test: &str, name: &str, prompt_lens: &[usize], new_tokens: usize
     );
 }
 
+/// One test for every model, so that transformers is imported once.
 #[test]
-fn greedy_gqa_untied_matches_transformers() {
-    check_greedy(
-        "greedy_gqa_untied_matches_transformers",
-        "gqa-untied",
-        &[5, 12, 1],
-        24,
-    );
-}
-
-#[test]
-fn greedy_head_dim_tied_matches_transformers() {
-    check_greedy(
-        "greedy_head_dim_tied_matches_transformers",
-        "headdim-tied",
-        &[9, 9],
-        24,
-    );
-}
-
-#[test]
-fn greedy_yarn_past_original_context_matches_transformers() {
-    // Prompts of 50 and 30 tokens, 40 new ones: decoding crosses position 64.
-    check_greedy(
-        "greedy_yarn_past_original_context_matches_transformers",
-        "yarn",
-        &[50, 30],
-        40,
-    );
+fn greedy_generation_matches_transformers() {
+    let test = "greedy_generation_matches_transformers";
+    check_greedy(test, "gqa-untied", &[5, 12, 1], 24);
+    check_greedy(test, "headdim-tied", &[9, 9], 24);
+    // Prompts of 50 and 30 tokens, 40 new ones: decoding crosses position 64, YaRN's original
+    // context.
+    check_greedy(test, "yarn", &[50, 30], 40);
 }

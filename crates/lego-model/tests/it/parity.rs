@@ -41,38 +41,20 @@ fn check_forward(test: &str, name: &str, lens: &[usize]) {
     }
 }
 
+/// Every tiny model in one test, so that transformers is imported once (nextest runs each test
+/// in a process of its own).
 #[test]
-fn gqa_untied_matches_transformers() {
-    check_forward("gqa_untied_matches_transformers", "gqa-untied", &[1, 37]);
-}
-
-#[test]
-fn head_dim_tied_matches_transformers() {
-    check_forward("head_dim_tied_matches_transformers", "headdim-tied", &[37]);
-}
-
-#[test]
-fn yarn_beyond_original_context_matches_transformers() {
-    // original_max_position_embeddings is 64; 200 positions reach far past it.
-    check_forward(
-        "yarn_beyond_original_context_matches_transformers",
-        "yarn",
-        &[200],
-    );
-    check_forward(
-        "yarn_beyond_original_context_matches_transformers",
-        "yarn-legacy",
-        &[200],
-    );
-}
-
-#[test]
-fn sharded_bf16_checkpoint_matches_transformers() {
-    check_forward(
-        "sharded_bf16_checkpoint_matches_transformers",
-        "sharded-bf16",
-        &[37],
-    );
+fn logits_match_transformers() {
+    let test = "logits_match_transformers";
+    // GQA 4/2 with an untied head, one token and 37.
+    check_forward(test, "gqa-untied", &[1, 37]);
+    // head_dim 32 != hidden 64 / 4 heads, tied embeddings.
+    check_forward(test, "headdim-tied", &[37]);
+    // YaRN over an original 64 positions, run to 200, in both config forms.
+    check_forward(test, "yarn", &[200]);
+    check_forward(test, "yarn-legacy", &[200]);
+    // The untied model stored in bf16 across shards, loaded in f32.
+    check_forward(test, "sharded-bf16", &[37]);
 }
 
 /// Three documents packed in one row and two in another (with padding) give each document the

@@ -8,48 +8,99 @@ use std::sync::{Mutex, OnceLock};
 
 use lego_model::tch::{Kind, Tensor};
 use lego_model::{LoadOptions, Qwen3Model};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use lego_testkit as env;
 
-/// One `reference.py` process per test binary (importing torch costs seconds), and the tiny
-/// models it wrote.
+/// One `reference.py` process per test process (importing torch costs seconds).
 struct Reference {
     io: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
-    dir: tempfile::TempDir,
-    /// Kept for the life of the test binary; it exits when its stdin closes with the binary.
+    /// Kept for the life of the test process; it exits when its stdin closes with the process.
     _child: Child,
 }
 
+static MODELS: OnceLock<PathBuf> = OnceLock::new();
 static REFERENCE: OnceLock<Reference> = OnceLock::new();
 
-fn reference_process(test: &str) -> Option<&'static Reference> {
-    let python = env::python(test)?;
-    Some(REFERENCE.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/parity/reference.py");
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/parity")
+        .join(name)
+}
+
+/// The tiny models, written once per version of the generator and shared by every test process
+/// (nextest runs each test in its own) under `CARGO_TARGET_TMPDIR`.
+fn models(python: &Path) -> &'static Path {
+    MODELS.get_or_init(|| {
+        let generator = std::fs::read(script("make_tiny_qwen3.py")).unwrap();
+        // FNV-1a: the directory changes whenever the generator does.
+        let hash = generator.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let dir = root.join(format!("tiny-qwen3-{hash:016x}"));
+        if !dir.exists() {
+            let tmp = tempfile::tempdir_in(root).unwrap();
+            let out = Command::new(python)
+                .arg(script("make_tiny_qwen3.py"))
+                .arg(tmp.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "make_tiny_qwen3.py failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // Another test process may have won the race; its models are the same.
+            if std::fs::rename(tmp.path(), &dir).is_ok() {
+                std::mem::forget(tmp);
+            }
+        }
+        dir
+    })
+}
+
+fn reference_process() -> &'static Reference {
+    REFERENCE.get_or_init(|| {
+        let python = std::env::var_os("LEGO_PYTHON").expect("model_dir checked LEGO_PYTHON");
         let mut child = Command::new(python)
-            .arg(script)
+            .arg(script("reference.py"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            // Failures come back as JSON; an inherited stderr would outlive the test process
+            // (nextest reports it as a leak) while python shuts down.
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let io = (
             child.stdin.take().unwrap(),
             BufReader::new(child.stdout.take().unwrap()),
         );
-        let reference = Reference {
+        Reference {
             io: Mutex::new(io),
-            dir: tempfile::tempdir().unwrap(),
             _child: child,
-        };
-        let made = ask(&reference, &json!({"make": reference.dir.path()}));
-        assert!(made["models"].is_array(), "make_tiny_qwen3 failed: {made}");
-        reference
-    }))
+        }
+    })
 }
 
-fn ask(reference: &Reference, request: &Value) -> Value {
-    let mut io = reference.io.lock().unwrap_or_else(|e| e.into_inner());
+/// The directory of the tiny model `name`, or `None` (after saying why) without the bootstrap.
+pub fn model_dir(test: &str, name: &str) -> Option<PathBuf> {
+    let python = env::python(test)?;
+    Some(models(&python).join(name))
+}
+
+/// Loads a tiny model on the CPU in f32.
+pub fn load(dir: &Path) -> Qwen3Model {
+    Qwen3Model::load(dir, LoadOptions::default()).unwrap()
+}
+
+/// transformers' answer to `request` (its `model` key set to `dir`); see `reference.py`.
+pub fn reference(dir: &Path, mut request: Value) -> Value {
+    request["model"] = dir.display().to_string().into();
+    let mut io = reference_process()
+        .io
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     writeln!(io.0, "{request}").unwrap();
     io.0.flush().unwrap();
     let mut line = String::new();
@@ -63,25 +114,6 @@ fn ask(reference: &Reference, request: &Value) -> Value {
         );
     }
     answer
-}
-
-/// The directory of the tiny model `name`, or `None` (after saying why) without the bootstrap.
-pub fn model_dir(test: &str, name: &str) -> Option<PathBuf> {
-    reference_process(test).map(|r| r.dir.path().join(name))
-}
-
-/// Loads a tiny model on the CPU in f32.
-pub fn load(dir: &Path) -> Qwen3Model {
-    Qwen3Model::load(dir, LoadOptions::default()).unwrap()
-}
-
-/// transformers' answer to `request` (its `model` key set to `dir`); see `reference.py`.
-pub fn reference(dir: &Path, mut request: Value) -> Value {
-    let reference = REFERENCE
-        .get()
-        .expect("model_dir starts the reference first");
-    request["model"] = dir.display().to_string().into();
-    ask(reference, &request)
 }
 
 /// A `[T, vocab]` f32 tensor from JSON rows.

@@ -3,8 +3,6 @@
 Run with no arguments, it reads requests from stdin, one JSON object per line, and answers each
 with one JSON line on stdout, so that a test binary pays for importing torch once:
 
-  {"make": DIR}
-      writes the tiny models of make_tiny_qwen3.py under DIR; answers {"models": [names]}.
   {"model": DIR,
    "forward": [{"name": str, "ids": [int, ...]}, ...],
    "generate": [{"name": str, "ids": [int, ...], "max_new_tokens": int}, ...]}
@@ -19,19 +17,13 @@ A failed request answers {"error": traceback}.
 import json
 import sys
 import traceback
-from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM
 from transformers.utils import logging
 
-sys.path.insert(0, str(Path(__file__).parent))
-import make_tiny_qwen3  # noqa: E402
-
 
 def run(request):
-    if "make" in request:
-        return {"models": make_tiny_qwen3.make(Path(request["make"]))}
     model = AutoModelForCausalLM.from_pretrained(
         request["model"], dtype=torch.float32, attn_implementation="eager"
     ).eval()
