@@ -53,8 +53,40 @@ fn logits_match_transformers() {
     // YaRN over an original 64 positions, run to 200, in both config forms.
     check_forward(test, "yarn", &[200]);
     check_forward(test, "yarn-legacy", &[200]);
+    // Dynamic NTK within max_position_embeddings 64 and past it (the base grows).
+    check_forward(test, "dynamic", &[40, 200]);
     // The untied model stored in bf16 across shards, loaded in f32.
     check_forward(test, "sharded-bf16", &[37]);
+}
+
+/// bf16 weights on the CPU (norms, RoPE and the loss in f32) stay close to f32: the path CUDA
+/// runs, checked here without a GPU.
+#[test]
+fn bf16_weights_stay_close_to_f32() {
+    let Some(dir) = model_dir("bf16_weights_stay_close_to_f32", "sharded-bf16") else {
+        return;
+    };
+    let f32_model = load(&dir);
+    let bf16_model = Qwen3Model::load(
+        &dir,
+        LoadOptions {
+            kind: Kind::BFloat16,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(bf16_model.net.kind(), Kind::BFloat16);
+    let doc = ids(5, 64, 1000);
+    let (a, b) = (
+        lego_logits(&f32_model, &doc),
+        lego_logits(&bf16_model, &doc),
+    );
+    assert_eq!(b.kind(), Kind::Float, "logits come out in f32");
+    let diff = max_abs_diff(&a, &b);
+    let scale = a.abs().max().double_value(&[]);
+    eprintln!("bf16 vs f32: max abs diff {diff:e} on logits up to {scale:.2}");
+    // bf16 keeps 8 bits of mantissa: a few percent of the largest logit.
+    assert!(diff <= 0.05 * scale.max(1.0), "bf16 max abs diff {diff:e}");
 }
 
 /// Three documents packed in one row and two in another (with padding) give each document the

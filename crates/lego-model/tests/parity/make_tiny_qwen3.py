@@ -5,7 +5,7 @@ Usage: python make_tiny_qwen3.py OUT_DIR
 Writes one Hugging Face checkpoint directory per case under OUT_DIR (config.json + safetensors,
 as `save_pretrained` writes them) and prints their names as a JSON list. The cases cover what
 lego must match: grouped-query attention (4 heads, 2 KV heads), head_dim != hidden/heads, tied and
-untied embeddings, YaRN used beyond original_max_position_embeddings, the legacy config form, and a
+untied embeddings, YaRN used beyond original_max_position_embeddings, dynamic NTK, the legacy config form, and a
 bf16 checkpoint split into shards (model.safetensors.index.json).
 
 Weights are transformers' own initialisation with a larger initializer_range (0.1, so logits are
@@ -46,6 +46,12 @@ CASES = {
     "yarn": dict(
         tie_word_embeddings=False,
         rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": 64},
+    ),
+    # Dynamic NTK over max_position_embeddings 64; the tests run 200 tokens, so the base grows.
+    "dynamic": dict(
+        max_position_embeddings=64,
+        tie_word_embeddings=False,
+        rope_parameters={"rope_type": "dynamic", "rope_theta": 10000.0, "factor": 2.0},
     ),
 }
 
