@@ -8,6 +8,7 @@
 mod config;
 mod generate;
 mod long_context;
+mod loss;
 mod parity;
 mod rope_parity;
 mod tiny;
