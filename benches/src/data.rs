@@ -94,14 +94,14 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-fn env_path(var: &str) -> Result<PathBuf> {
+pub(crate) fn env_path(var: &str) -> Result<PathBuf> {
     match std::env::var_os(var) {
         Some(v) if !v.is_empty() => Ok(PathBuf::from(v)),
         _ => bail!("{var} is not set: run through `cargo xtask bench`"),
     }
 }
 
-fn tempfile_dir() -> Result<PathBuf> {
+pub(crate) fn tempfile_dir() -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("lego-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

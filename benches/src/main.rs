@@ -4,6 +4,8 @@
 //!
 //! - `data`: rendering + tokenisation of trajectories (lego-data) against transformers'
 //!   `apply_chat_template` with the fast tokenizer, on the same template, tokenizer and data.
+//! - `model`: Qwen3 prefill and greedy decode (lego-model) against transformers' forward and
+//!   `generate`, on the same small model and CPU threads.
 //! - `sanitize`: history sanitisation (squash, truncate) of a repository of thousands of commits
 //!   against `git` doing the same by hand (SWE-smith's re-init; clone + reflog expire + gc).
 //! - `sandbox`: the sandbox's own cost, Docker against local: start, one `execute_bash` round
@@ -13,6 +15,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod data;
+mod model;
 mod sandbox;
 mod sanitize;
 
@@ -21,16 +24,17 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which: Vec<&str> = if args.is_empty() {
-        vec!["data", "sanitize", "sandbox"]
+        vec!["data", "model", "sanitize", "sandbox"]
     } else {
         args.iter().map(String::as_str).collect()
     };
     for bench in which {
         match bench {
             "data" => data::run()?,
+            "model" => model::run()?,
             "sanitize" => sanitize::run()?,
             "sandbox" => sandbox::run()?,
-            other => bail!("unknown benchmark `{other}` (known: data, sanitize, sandbox)"),
+            other => bail!("unknown benchmark `{other}` (known: data, model, sanitize, sandbox)"),
         }
     }
     Ok(())

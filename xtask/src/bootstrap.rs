@@ -235,8 +235,11 @@ fn ensure_tokenizer(env: &BootEnv, verbose: bool) -> Result<()> {
         .parent()
         .expect("the tokenizer path has a parent");
     std::fs::create_dir_all(dir)?;
+    // lego-cli links lego-model, so building it needs the venv's libtorch.
+    let mut build = cmd::cargo();
+    env.apply(&mut build);
     cmd::run(
-        cmd::cargo()
+        build
             .args(["run", "--quiet", "--release", "--package", "lego-cli", "--"])
             .args([
                 "tokenizer",

@@ -5,6 +5,7 @@
 
 mod data;
 mod eval;
+mod model;
 mod repo;
 mod sandbox;
 mod tokenizer;
@@ -43,6 +44,9 @@ enum Command {
     /// Docker images and sandbox containers: build, list, clean up.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
+    /// Qwen3 models: initialise, run, generate.
+    #[command(subcommand)]
+    Model(model::Command),
 }
 
 fn main() {
@@ -54,6 +58,7 @@ fn main() {
         Command::Tools(cmd) => tools::run(cmd),
         Command::Repo(cmd) => repo::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),
+        Command::Model(cmd) => model::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

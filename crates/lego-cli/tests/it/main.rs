@@ -5,6 +5,8 @@
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod model;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -6,7 +6,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod config;
+mod generate;
+mod long_context;
+mod loss;
+mod parity;
 mod rope_parity;
+mod tiny;
 
 use std::path::PathBuf;
 
