@@ -46,7 +46,8 @@ pub struct Qwen3Model {
 
 impl Qwen3Model {
     /// A freshly initialised model of `config`'s shape (normal(0, `initializer_range`) weights,
-    /// unit norms), random under `tch::manual_seed(seed)`.
+    /// unit norms), random under `tch::manual_seed(seed)`. That generator is libtorch's global
+    /// one: the same seed gives the same model unless another thread draws from it meanwhile.
     pub fn init(config: Qwen3Config, options: LoadOptions, seed: u64) -> Result<Self> {
         tch::manual_seed(seed as i64);
         // Initialise in f32 and convert, so the same seed gives the same model in either kind.
