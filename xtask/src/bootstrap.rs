@@ -121,42 +121,81 @@ fn bootstrap(verbose: bool) -> Result<BootEnv> {
     Ok(env)
 }
 
+/// The requirement lines of a requirements file (comments and blank lines left out).
+fn requirement_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
 fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
     let stamp = venv.join("lego-requirements.txt");
-    if venv.join("bin").join("python").exists()
-        && std::fs::read_to_string(&stamp).is_ok_and(|s| s == REQUIREMENTS)
-    {
+    let python = venv.join("bin").join("python");
+    let installed = std::fs::read_to_string(&stamp).ok();
+    // Up to date when every pinned line is installed: checkouts of different ages share the one
+    // cached venv, and an older one (fewer lines) must not undo what a newer one added.
+    let satisfied = installed.as_deref().is_some_and(|done| {
+        let done = requirement_lines(done);
+        requirement_lines(REQUIREMENTS)
+            .iter()
+            .all(|line| done.contains(line))
+    });
+    if python.exists() && satisfied {
         if verbose {
             eprintln!("bootstrap: virtualenv {} is up to date", venv.display());
         }
         return Ok(());
     }
-    eprintln!(
-        "bootstrap: creating the virtualenv {} (torch is a few GB; once)",
-        venv.display()
-    );
-    if venv.exists() {
-        std::fs::remove_dir_all(venv)
-            .with_context(|| format!("cannot remove the stale virtualenv {}", venv.display()))?;
+    if python.exists() && installed.is_some() {
+        // A finished venv that lacks some requirement: pip installs only what differs, so a new
+        // test dependency does not cost another download of torch.
+        eprintln!(
+            "bootstrap: updating the virtualenv {} to the new requirements",
+            venv.display()
+        );
+    } else {
+        eprintln!(
+            "bootstrap: creating the virtualenv {} (torch is a few GB; once)",
+            venv.display()
+        );
+        if venv.exists() {
+            std::fs::remove_dir_all(venv).with_context(|| {
+                format!("cannot remove the unfinished virtualenv {}", venv.display())
+            })?;
+        }
+        let base = std::env::var("LEGO_BOOTSTRAP_PYTHON").unwrap_or_else(|_| "python3".into());
+        cmd::run(Command::new(&base).args(["-m", "venv"]).arg(venv))?;
     }
-    let base_python = std::env::var("LEGO_BOOTSTRAP_PYTHON").unwrap_or_else(|_| "python3".into());
-    cmd::run(Command::new(&base_python).args(["-m", "venv"]).arg(venv))?;
     let requirements = venv.join("requirements.in.txt");
     std::fs::write(&requirements, REQUIREMENTS)?;
     cmd::run(
-        Command::new(venv.join("bin").join("python"))
+        Command::new(&python)
             .args([
                 "-m",
                 "pip",
                 "install",
                 "--disable-pip-version-check",
                 "--quiet",
-                "-r",
             ])
+            .arg("-r")
             .arg(&requirements),
     )?;
-    // Written last: a stamp means the whole install finished.
-    std::fs::write(&stamp, REQUIREMENTS)?;
+    // Written last: a stamp means the whole install finished. It keeps what earlier runs
+    // installed, so it lists everything the venv holds.
+    let mut lines: Vec<String> = installed
+        .as_deref()
+        .map(requirement_lines)
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for line in requirement_lines(REQUIREMENTS) {
+        if !lines.iter().any(|l| l == line) {
+            lines.push(line.to_owned());
+        }
+    }
+    std::fs::write(&stamp, lines.join("\n") + "\n")?;
     Ok(())
 }
 

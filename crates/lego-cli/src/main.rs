@@ -4,7 +4,10 @@
 //! instance; machine-readable output goes to stdout or the `--out` file, progress to stderr.
 
 mod data;
+mod eval;
+mod sandbox;
 mod tokenizer;
+mod tools;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +30,15 @@ enum Command {
     /// Tasks, trajectories and training examples.
     #[command(subcommand)]
     Data(data::Command),
+    /// Grading the SWE-bench way.
+    #[command(subcommand)]
+    Eval(eval::Command),
+    /// The agent's tools in a sandbox.
+    #[command(subcommand)]
+    Tools(tools::Command),
+    /// Docker images and sandbox containers: build, list, clean up.
+    #[command(subcommand)]
+    Sandbox(sandbox::Command),
 }
 
 fn main() {
@@ -34,6 +46,9 @@ fn main() {
     let result = match cli.command {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
+        Command::Eval(cmd) => eval::run(cmd),
+        Command::Tools(cmd) => tools::run(cmd),
+        Command::Sandbox(cmd) => sandbox::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

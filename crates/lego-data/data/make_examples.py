@@ -11,6 +11,7 @@ source of the schemas, which `openhands_tools()` in Rust reads too).
 import difflib
 import json
 import os
+import sys
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "openhands_tools.json")) as _f:
     TOOLS = json.load(_f)
@@ -615,8 +616,10 @@ def humanize_bytes(n):
 
 
 def main():
+    # usage: make_examples.py [OUT]  (default: examples.jsonl beside this script)
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples.jsonl")
     episodes = [pagify(), cfgload(), slugkit(), datewin(), userdir(), csvtool(), sizefmt()]
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples.jsonl"), "w") as f:
+    with open(out, "w") as f:
         for ep in episodes:
             f.write(json.dumps(ep, ensure_ascii=False) + "\n")
     for ep in episodes:

@@ -272,3 +272,236 @@ fn import_tiktoken_is_deterministic_and_matches_the_bootstrap() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown preset");
 }
+
+/// A grading fixture of lego-sandbox.
+fn grading_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../lego-sandbox/tests/data")
+        .join(name)
+}
+
+#[test]
+fn eval_grade_prints_the_swebench_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir.path().join("task.json");
+    let f2p = "test_slugify (utils_tests.test_text.TestUtilsText.test_slugify)";
+    let p2p = "test_phone2numeric (utils_tests.test_text.TestUtilsText.test_phone2numeric)";
+    std::fs::write(
+        &task,
+        serde_json::json!({
+            "instance_id": "django__django-1",
+            "repo": "django/django",
+            // As SWE-bench ships them: JSON-encoded strings.
+            "FAIL_TO_PASS": serde_json::to_string(&[f2p]).unwrap(),
+            "PASS_TO_PASS": serde_json::to_string(&[p2p]).unwrap(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let log = grading_fixture("logs/django_runtests.log");
+    let out = lego(&[
+        "eval",
+        "grade",
+        "--instance",
+        task.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"django__django-1": {
+            "patch_is_None": false,
+            "patch_exists": true,
+            "patch_successfully_applied": true,
+            "resolved": false,
+            "infra_failure": false,
+            "tests_status": {
+                "FAIL_TO_PASS": {"success": [f2p], "failure": []},
+                "PASS_TO_PASS": {"success": [], "failure": [p2p]},
+                "FAIL_TO_FAIL": {"success": [], "failure": []},
+                "PASS_TO_FAIL": {"success": [], "failure": []},
+            },
+        }})
+    );
+    // SWE-bench's key order.
+    let order: Vec<usize> = [
+        "patch_is_None",
+        "patch_exists",
+        "patch_successfully_applied",
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap())
+    .collect();
+    assert!(order.is_sorted(), "{text}");
+
+    // A timed-out run is an error: no tests_status at all.
+    let timeout = grading_fixture("logs/edge/timeout.log");
+    let out = lego(&[
+        "eval",
+        "grade",
+        "--instance",
+        task.to_str().unwrap(),
+        "--log",
+        timeout.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["django__django-1"]["patch_successfully_applied"],
+        false
+    );
+    assert!(report["django__django-1"].get("tests_status").is_none());
+}
+
+#[test]
+fn eval_grade_bad_input_is_a_one_line_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir.path().join("task.json");
+    std::fs::write(&task, "{\"instance_id\": 3}").unwrap();
+    let log = grading_fixture("logs/django_runtests.log");
+    let args = |task: &Path, log: &Path| {
+        lego(&[
+            "eval",
+            "grade",
+            "--instance",
+            task.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+        ])
+    };
+    let out = args(&task, &log);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("malformed task") && err.contains("task.json"),
+        "{err}"
+    );
+
+    std::fs::write(
+        &task,
+        r#"{"instance_id": "x", "log_parser": "parse_log_jest"}"#,
+    )
+    .unwrap();
+    let err = stderr(&args(&task, &log));
+    assert!(err.contains("no log parser named parse_log_jest"), "{err}");
+
+    let missing = dir.path().join("missing.log");
+    let err = stderr(&args(&task, &missing));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot read the log") && err.contains("missing.log"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tools_replay_runs_calls_in_a_local_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("a.py"), "x = 1\n").unwrap();
+    let actions = dir.path().join("actions.jsonl");
+    let out = dir.path().join("obs.jsonl");
+    std::fs::write(
+        &actions,
+        concat!(
+            r#"{"name": "execute_bash", "arguments": {"command": "cd /testbed && cat a.py"}}"#, "\n",
+            r#"{"name": "str_replace_editor", "arguments": "{\"command\": \"str_replace\", \"path\": \"/testbed/a.py\", \"old_str\": \"x = 2\", \"new_str\": \"y\"}"}"#, "\n",
+            r#"{"name": "str_replace_editor", "arguments": {"command": "str_replace", "path": "/testbed/a.py", "old_str": "x = 1", "new_str": "x = 2"}}"#, "\n",
+            r#"{"name": "think", "arguments": {"thought": "ok"}}"#, "\n",
+            r#"{"name": "finish", "arguments": {"message": "done"}}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let run = |backend: &str| {
+        lego(&[
+            "tools",
+            "replay",
+            "--backend",
+            backend,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--actions",
+            actions.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let result = run("local");
+    assert!(result.status.success(), "{}", stderr(&result));
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(
+        lines[0]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("x = 1\n[The command completed with exit code 0.]")
+    );
+    assert_eq!(lines[0]["error"], Value::Null);
+    assert_eq!(lines[0]["exit_code"], 0);
+    assert!(
+        lines[1]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("ERROR:\nNo replacement was performed")
+    );
+    assert_eq!(lines[1]["error"], "editor_error");
+    assert!(
+        lines[2]["observation"]
+            .as_str()
+            .unwrap()
+            .starts_with("The file /testbed/a.py has been edited.")
+    );
+    assert_eq!(lines[3]["observation"], "Your thought has been logged.");
+    assert!(lines[4]["duration_s"].is_number());
+    // The user's repository is untouched: the sandbox worked on a copy.
+    assert_eq!(
+        std::fs::read_to_string(repo.join("a.py")).unwrap(),
+        "x = 1\n"
+    );
+    let docker = run("docker");
+    assert!(!docker.status.success());
+    assert!(
+        stderr(&docker).contains("docker backend is not available"),
+        "{}",
+        stderr(&docker)
+    );
+}
+
+#[test]
+fn sandbox_build_of_a_missing_repo_is_a_one_line_error() {
+    let out = lego(&["sandbox", "build", "--repo", "/no/such/repo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: --repo /no/such/repo is not a directory\n"
+    );
+}
+
+#[test]
+fn sandbox_ls_json_lists_images_and_containers() {
+    let out = lego(&["sandbox", "ls", "--json"]);
+    if !out.status.success() && stderr(&out).contains("cannot reach the Docker engine") {
+        assert!(
+            std::env::var_os("LEGO_REQUIRE_DOCKER").is_none_or(|v| v != "1"),
+            "{}",
+            stderr(&out)
+        );
+        eprintln!("SKIPPED sandbox_ls_json_lists_images_and_containers: no Docker engine answers");
+        return;
+    }
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listing["images"].is_array() && listing["containers"].is_array());
+    for image in listing["images"].as_array().unwrap() {
+        assert!(["base", "env"].contains(&image["kind"].as_str().unwrap()));
+    }
+}

@@ -1,0 +1,212 @@
+//! Finding what lego left in the engine (by label) and removing what no live process owns.
+
+use std::collections::{HashMap, HashSet};
+
+use bollard::query_parameters::{ListContainersOptions, ListImagesOptions, RemoveImageOptions};
+
+use super::container::remove;
+use super::{BaseImageOptions, base_image_tag};
+use super::{DockerBackend, DockerError, DockerResult, labels};
+
+/// An image lego made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImageEntry {
+    pub id: String,
+    pub tags: Vec<String>,
+    /// `base` or `env`.
+    pub kind: String,
+    /// The repository of an environment image.
+    pub repo: Option<String>,
+    pub size_bytes: i64,
+    /// Unix seconds.
+    pub created: i64,
+    /// Containers using it, where the engine counts them (API 1.41 does not).
+    pub containers: Option<i64>,
+}
+
+/// A sandbox container lego started.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ContainerEntry {
+    pub id: String,
+    pub image: String,
+    /// `running`, `exited`, ...
+    pub state: String,
+    pub owner_pid: Option<u32>,
+    /// Whether the owning process still lives (on this host); `false` means `gc` removes it.
+    pub owner_alive: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// Everything lego made that the engine holds.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Listing {
+    pub images: Vec<ImageEntry>,
+    pub containers: Vec<ContainerEntry>,
+}
+
+/// What [`gc`] removes besides orphaned sandboxes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GcOptions {
+    /// Also remove lego's images that no container uses: environment images, and base images
+    /// of other recipes than the default one (which takes minutes to rebuild, so it stays).
+    /// All are rebuilt on demand.
+    pub images: bool,
+}
+
+/// What [`gc`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GcReport {
+    pub containers: Vec<String>,
+    pub images: Vec<String>,
+}
+
+/// lego's images and sandbox containers.
+pub fn list(docker: &DockerBackend) -> DockerResult<Listing> {
+    docker.block_on(list_async(docker))
+}
+
+async fn list_async(docker: &DockerBackend) -> DockerResult<Listing> {
+    let client = docker.client();
+    let images = client
+        .list_images(Some(ListImagesOptions {
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![labels::KIND.to_owned()],
+            )])),
+            ..Default::default()
+        }))
+        .await
+        .map_err(DockerError::engine("list images"))?;
+    let containers = client
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![format!("{}=sandbox", labels::KIND)],
+            )])),
+            ..Default::default()
+        }))
+        .await
+        .map_err(DockerError::engine("list containers"))?;
+    let here = hostname();
+    let mut listing = Listing::default();
+    for image in images {
+        let tags = image
+            .repo_tags
+            .into_iter()
+            .filter(|t| t != "<none>:<none>")
+            .collect();
+        listing.images.push(ImageEntry {
+            id: image.id,
+            tags,
+            kind: image.labels.get(labels::KIND).cloned().unwrap_or_default(),
+            repo: image.labels.get(labels::REPO).cloned(),
+            size_bytes: image.size,
+            created: image.created,
+            containers: (image.containers >= 0).then_some(image.containers),
+        });
+    }
+    for c in containers {
+        let labels_map = c.labels.unwrap_or_default();
+        let owner_pid = labels_map.get(labels::OWNER).and_then(|p| p.parse().ok());
+        let same_host = labels_map
+            .get(labels::OWNER_HOST)
+            .is_none_or(|h| *h == here);
+        let owner_alive = match owner_pid {
+            // A sandbox of another host is never ours to judge: count it alive.
+            _ if !same_host => true,
+            Some(pid) => owner_alive(pid, labels_map.get(labels::OWNER_START).map(String::as_str)),
+            None => false,
+        };
+        listing.containers.push(ContainerEntry {
+            id: c.id.unwrap_or_default(),
+            image: c.image.unwrap_or_default(),
+            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+            owner_pid,
+            owner_alive,
+            created: c.created.unwrap_or_default(),
+        });
+    }
+    listing
+        .images
+        .sort_by(|a, b| (&a.kind, &a.tags).cmp(&(&b.kind, &b.tags)));
+    listing.containers.sort_by_key(|c| c.created);
+    Ok(listing)
+}
+
+/// Removes every sandbox container whose owner process is gone (a Ctrl-C, a crash, a kill),
+/// and with `images`, lego's images no container uses.
+pub fn gc(docker: &DockerBackend, opts: &GcOptions) -> DockerResult<GcReport> {
+    docker.block_on(async {
+        let listing = list_async(docker).await?;
+        let mut report = GcReport::default();
+        for c in listing.containers.iter().filter(|c| !c.owner_alive) {
+            remove(docker, &c.id).await?;
+            report.containers.push(c.id.clone());
+        }
+        if opts.images {
+            let listing = list_async(docker).await?;
+            let used: HashSet<&str> = listing
+                .containers
+                .iter()
+                .map(|c| c.image.as_str())
+                .collect();
+            // Environment images first: base images cannot go while something is built on them.
+            let mut images: Vec<&ImageEntry> = listing.images.iter().collect();
+            images.sort_by_key(|i| i.kind != "env");
+            let current_base = base_image_tag(&BaseImageOptions::default());
+            for image in images {
+                if image.tags.contains(&current_base)
+                    || image.containers.is_some_and(|n| n > 0)
+                    || used.contains(image.id.as_str())
+                    || image.tags.iter().any(|t| used.contains(t.as_str()))
+                {
+                    continue;
+                }
+                match docker
+                    .client()
+                    .remove_image(&image.id, Some(RemoveImageOptions::default()), None)
+                    .await
+                {
+                    Ok(_) => report.images.push(image.id.clone()),
+                    // 409: an image something else is built on; it stays.
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 409,
+                        ..
+                    }) => {}
+                    Err(err) if DockerError::is_not_found(&err) => {}
+                    Err(err) => {
+                        return Err(DockerError::engine(format!("remove image {}", image.id))(
+                            err,
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(report)
+    })
+}
+
+fn owner_alive(pid: u32, start: Option<&str>) -> bool {
+    match process_start(pid) {
+        None => false,
+        // A recorded start time that differs: the pid was reused by another process.
+        Some(now) => start.is_none_or(|s| s.is_empty() || s == now),
+    }
+}
+
+/// The start time of a process (field 22 of `/proc/PID/stat`, clock ticks since boot), `None`
+/// when it does not exist.
+pub(crate) fn process_start(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19).map(str::to_owned)
+}
+
+pub(crate) fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}

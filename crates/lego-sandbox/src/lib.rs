@@ -1,0 +1,90 @@
+//! `lego-sandbox`: where the agent's actions and the graders' commands run.
+//!
+//! - [`Sandbox`] is the seam every backend implements (see its documentation for the contract):
+//!   one-shot commands with a timeout ([`Sandbox::exec`]), file access, one persistent
+//!   interactive shell ([`Sandbox::shell_send`], [`Sandbox::shell_wait`]), [`Sandbox::reset`]
+//!   and [`Sandbox::stop`]. Inside every sandbox the repository lives at [`TESTBED`].
+//! - [`LocalSandbox`] is the backend without Docker: a private copy of the repository in a
+//!   temporary directory, commands run by `bash` in their own process group with resource limits.
+//! - Docker (feature `docker`, on by default): images made without a registry
+//!   ([`ensure_base_image`]: Debian by `debootstrap`, imported; [`build_env_image`]: one image
+//!   per repository with it at `/testbed`, installed), both tagged and cached by content;
+//!   [`DockerSandbox`], a container with CPU, memory and process limits and no network, with
+//!   commands under a timeout, file transfer, reset and guaranteed removal; [`DockerShell`], a
+//!   persistent interactive shell in one; [`gc`] and [`list`] for what lego left in the engine.
+//!   The API is synchronous: the Docker backend holds its own tokio runtime. `DockerSandbox` does
+//!   not implement [`Sandbox`] yet.
+//!
+//! - Tools: [`tool_call`] runs one of the agent's four tools (`execute_bash`,
+//!   `str_replace_editor`, `think`, `finish`) over any `&mut dyn Sandbox` with OpenHands' texts
+//!   (openhands-aci 0.3's editor, OpenHands' `BashSession` and `CmdOutputObservation`), keeping
+//!   per-episode [`ToolState`] (undo history, whether a command still runs); each
+//!   [`Observation`] carries its step error from [`lego_data::classify_step`].
+//! - Grading (`grading/`): SWE-bench's log parsers ([`LogParser`], chosen per task by
+//!   [`parser_for_task`]), its grading rules and per-instance report ([`grade`], [`Grade`],
+//!   [`InstanceReport`]), matched against the `swebench` package itself by the parity tests;
+//!   [`run_tests`] applies a candidate patch and a task's test patch in any sandbox, runs its
+//!   tests between SWE-bench's log markers with a timeout, and grades the log.
+//!
+//! ## Implementing a backend
+//!
+//! A backend implements the eleven methods of [`Sandbox`]; the tools need nothing else. Keep:
+//! the repository at `/testbed`, commands started there by `bash` with stdout and stderr in one
+//! stream; [`Sandbox::exec`] independent of the shell, killing everything the command started on
+//! timeout (`timed_out: true`, `exit_code: None`); one persistent shell whose `cd`/`export`
+//! persist, that refuses a [`ShellInput::Command`] with [`Error::ShellBusy`] while one runs,
+//! sends [`ShellInput::Text`] to the running command's stdin and [`ShellInput::Interrupt`] as
+//! SIGINT to it (exit code 130 from bash), and whose [`Sandbox::shell_wait`] returns new output
+//! only (without the backend's markers) with [`ShellState::Completed`] carrying the exit code and
+//! the working directory; [`Sandbox::reset`] to the clean environment; idempotent
+//! [`Sandbox::stop`], also on drop. The tests in `tests/it/tools.rs` run the same scripts on any
+//! backend.
+//!
+//! ## The local backend's limits
+//!
+//! What holds: file methods resolve `..` and symbolic links and refuse anything outside the copy;
+//! commands run in their own process group, and where the machine allows (root with cgroup v1's
+//! `pids` controller) in a per-sandbox cgroup whose `pids.max` stops fork bombs, even as root;
+//! timeouts, interrupts, reset and stop kill the group and the cgroup's members; `RLIMIT_AS`
+//! (4 GiB) turns memory hogs into `MemoryError`; `RLIMIT_FSIZE` (1 GiB) caps written files;
+//! exec output is capped (1 MiB kept) and a shell command printing more than 16 MiB is killed.
+//! `/testbed` is real where `unshare -m` works (a private mount namespace bind-mounts the copy
+//! there); elsewhere `/testbed` is rewritten in command text and the copy's path rewritten back in
+//! output, which misses paths built at run time (`"/test" + "bed"`).
+//! What does not hold: commands are not confined (they run as the calling user and can read or
+//! write anything it can; only the editor is held to the copy); `RLIMIT_NPROC` is per user and
+//! ignored for root, so without the cgroup a fork bomb is only stopped by killing its group; a
+//! process that leaves its group (`setsid`) is found only through the cgroup; there is no
+//! network isolation and no CPU limit; the shell has no terminal (programs see a pipe: no `read
+//! -p` prompts, no colours), and Ctrl-C also reaches the command's background jobs.
+//!
+//! This crate deliberately is the only one of the workspace that starts processes (hence the
+//! `allow` below; `clippy.toml` disallows `Command::new` everywhere else). It does not talk to
+//! a model.
+
+// lego-sandbox is THE crate allowed to start processes (ARCHITECTURE.md, "Invariants").
+#![allow(clippy::disallowed_methods)]
+
+#[cfg(feature = "docker")]
+mod docker;
+mod error;
+mod grading;
+mod local;
+mod sandbox;
+mod tools;
+
+#[cfg(feature = "docker")]
+pub use docker::{
+    BaseImageOptions, ContainerEntry, DEFAULT_PACKAGES, DockerBackend, DockerError,
+    DockerExecOutput, DockerResult, DockerSandbox, DockerShell, EnvSpec, GcOptions, GcReport,
+    ImageEntry, ImageRef, Listing, SandboxConfig, base_image_tag, build_env_image, detect_mirror,
+    ensure_base_image, env_image_tag, gc, labels, list,
+};
+pub use error::{Error, Result};
+pub use grading::*;
+pub use local::{LocalOptions, LocalSandbox};
+pub use sandbox::{
+    ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
+    WaitOptions,
+};
+pub use tools::{Observation, ToolState, tool_call};
