@@ -231,8 +231,11 @@ fn ensure_tokenizer(env: &BootEnv, verbose: bool) -> Result<()> {
         .parent()
         .expect("the tokenizer path has a parent");
     std::fs::create_dir_all(dir)?;
+    // lego-cli links libtorch (lego sft, lego model): torch-sys needs the venv's torch.
+    let mut cargo = cmd::cargo();
+    env.apply(&mut cargo);
     cmd::run(
-        cmd::cargo()
+        cargo
             .args(["run", "--quiet", "--release", "--package", "lego-cli", "--"])
             .args([
                 "tokenizer",

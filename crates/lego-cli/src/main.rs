@@ -5,7 +5,9 @@
 
 mod data;
 mod eval;
+mod model;
 mod sandbox;
+mod sft;
 mod tokenizer;
 mod tools;
 
@@ -36,6 +38,12 @@ enum Command {
     /// The agent's tools in a sandbox.
     #[command(subcommand)]
     Tools(tools::Command),
+    /// Qwen3 checkpoints.
+    #[command(subcommand)]
+    Model(model::Command),
+    /// Supervised fine-tuning.
+    #[command(subcommand)]
+    Sft(sft::Command),
     /// Docker images and sandbox containers: build, list, clean up.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -49,6 +57,8 @@ fn main() {
         Command::Eval(cmd) => eval::run(cmd),
         Command::Tools(cmd) => tools::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),
+        Command::Model(cmd) => model::run(cmd),
+        Command::Sft(cmd) => sft::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

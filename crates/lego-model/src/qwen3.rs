@@ -252,14 +252,18 @@ impl Qwen3 {
     ) -> Result<(f64, i64)> {
         let (b, t) = check_ids(input_ids, "input_ids")?;
         if check_ids(positions, "positions")? != (b, t) {
-            return Err(Error::Input("positions and input_ids differ in shape".into()));
+            return Err(Error::Input(
+                "positions and input_ids differ in shape".into(),
+            ));
         }
         let packed;
         let mask = match segment_ids {
             None => Mask::Causal,
             Some(seg) => {
                 if check_ids(seg, "segment_ids")? != (b, t) {
-                    return Err(Error::Input("segment_ids and input_ids differ in shape".into()));
+                    return Err(Error::Input(
+                        "segment_ids and input_ids differ in shape".into(),
+                    ));
                 }
                 packed = packed_mask(seg);
                 Mask::Explicit(&packed)

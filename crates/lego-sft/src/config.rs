@@ -148,7 +148,10 @@ pub struct RopeScalingConfig {
 impl RopeScalingConfig {
     /// The lego-model form of this block.
     pub fn to_scaling(&self) -> std::result::Result<RopeScaling, String> {
-        let factor = || self.factor.ok_or("rope_scaling: `factor` is required".to_string());
+        let factor = || {
+            self.factor
+                .ok_or("rope_scaling: `factor` is required".to_string())
+        };
         Ok(match self.rope_type.as_str() {
             "default" => RopeScaling::Default,
             "linear" => RopeScaling::Linear { factor: factor()? },
@@ -244,13 +247,18 @@ impl TrainConfig {
             return Err("`save_steps` must be positive".into());
         }
         if !(0.0..=1.0).contains(&self.warmup_ratio) {
-            return Err(format!("`warmup_ratio` must be in [0, 1], got {}", self.warmup_ratio));
+            return Err(format!(
+                "`warmup_ratio` must be in [0, 1], got {}",
+                self.warmup_ratio
+            ));
         }
         if self.learning_rate.is_nan() || self.learning_rate < 0.0 {
             return Err("`learning_rate` must be non-negative".into());
         }
         if self.weight_decay < 0.0 || self.max_grad_norm < 0.0 || self.adam_epsilon <= 0.0 {
-            return Err("`weight_decay`, `max_grad_norm` and `adam_epsilon` must be non-negative".into());
+            return Err(
+                "`weight_decay`, `max_grad_norm` and `adam_epsilon` must be non-negative".into(),
+            );
         }
         if let Some(r) = &self.rope_scaling {
             r.to_scaling()?;

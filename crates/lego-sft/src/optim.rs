@@ -61,7 +61,11 @@ struct Param {
 /// `Trainer.get_decay_parameter_names` decides (for Qwen3: every `*norm.weight`).
 pub fn takes_weight_decay(name: &str) -> bool {
     let module = name.rsplit_once('.').map_or("", |(m, _)| m);
-    let last = module.rsplit('.').next().unwrap_or(module).to_ascii_lowercase();
+    let last = module
+        .rsplit('.')
+        .next()
+        .unwrap_or(module)
+        .to_ascii_lowercase();
     !(name.ends_with("bias") || last.ends_with("norm") || last.contains("layernorm"))
 }
 
@@ -185,7 +189,10 @@ impl AdamW {
         let mut named: Vec<(String, Tensor)> = Vec::new();
         for p in &self.params {
             named.push((format!("{}.exp_avg", p.name), p.exp_avg.shallow_clone()));
-            named.push((format!("{}.exp_avg_sq", p.name), p.exp_avg_sq.shallow_clone()));
+            named.push((
+                format!("{}.exp_avg_sq", p.name),
+                p.exp_avg_sq.shallow_clone(),
+            ));
             if let Some(m) = &p.master {
                 named.push((format!("{}.master", p.name), m.shallow_clone()));
             }
@@ -199,7 +206,8 @@ impl AdamW {
 
     /// Restores what [`AdamW::save`] wrote, and the step count.
     pub fn load(&mut self, path: &Path, steps: i64) -> Result<()> {
-        let tensors = Tensor::read_safetensors(path).map_err(torch(format!("read {}", path.display())))?;
+        let tensors =
+            Tensor::read_safetensors(path).map_err(torch(format!("read {}", path.display())))?;
         let mut map: std::collections::HashMap<String, Tensor> = tensors.into_iter().collect();
         let missing = |name: String| Error::Resume {
             path: path.to_path_buf(),
@@ -212,7 +220,11 @@ impl AdamW {
                 if src.size() != dst.size() {
                     return Err(Error::Resume {
                         path: path.to_path_buf(),
-                        message: format!("`{key}` has shape {:?}, expected {:?}", src.size(), dst.size()),
+                        message: format!(
+                            "`{key}` has shape {:?}, expected {:?}",
+                            src.size(),
+                            dst.size()
+                        ),
                     });
                 }
                 tch::no_grad(|| dst.f_copy_(&src)).map_err(torch(format!("restore `{key}`")))

@@ -30,9 +30,11 @@ pub fn load_data(cfg: &TrainConfig) -> Result<TrainData> {
         source,
     };
     let examples = match &cfg.tokenizer {
-        None => read_jsonl::<Example>(path, &ReadOptions::default())
-            .map_err(source)?
-            .0,
+        None => {
+            read_jsonl::<Example>(path, &ReadOptions::default())
+                .map_err(source)?
+                .0
+        }
         Some(tok) => {
             let (mut trajs, _) =
                 read_jsonl::<Trajectory>(path, &ReadOptions::default()).map_err(source)?;
@@ -43,8 +45,7 @@ pub fn load_data(cfg: &TrainConfig) -> Result<TrainData> {
                 path: tok.clone(),
                 source,
             })?;
-            render_examples(&trajs, &tok, cfg.error_mask, cfg.max_len, cfg.tiers)
-                .map_err(source)?
+            render_examples(&trajs, &tok, cfg.error_mask, cfg.max_len, cfg.tiers).map_err(source)?
         }
     };
     let before = examples.len();
@@ -111,7 +112,10 @@ pub struct PlanOptions {
 /// epoch is shuffled by `seed` and split into `ceil(n / global_batch)` steps (the last one may be
 /// smaller; no batch spans two epochs or stages). With `max_steps` the plan is cut there, and
 /// planned with more epochs first when the given ones are too few.
-pub fn plan_steps(tiers: &[Option<usize>], opts: &PlanOptions) -> std::result::Result<Vec<Step>, String> {
+pub fn plan_steps(
+    tiers: &[Option<usize>],
+    opts: &PlanOptions,
+) -> std::result::Result<Vec<Step>, String> {
     let groups: Vec<(Option<usize>, Vec<usize>)> = if opts.curriculum {
         let mut by_tier = std::collections::BTreeMap::<usize, Vec<usize>>::new();
         for (i, t) in tiers.iter().enumerate() {
@@ -178,12 +182,20 @@ pub struct MicroBatch {
 
 /// Target of each position of one document: its label one step later, -100 at the end.
 pub fn shifted_labels(labels: &[i64]) -> impl Iterator<Item = i64> + '_ {
-    labels.iter().skip(1).copied().chain(std::iter::once(IGNORE_INDEX))
+    labels
+        .iter()
+        .skip(1)
+        .copied()
+        .chain(std::iter::once(IGNORE_INDEX))
 }
 
 /// Tokens of `e` that carry loss once shifted.
 pub fn trained_tokens(e: &Example) -> usize {
-    e.labels.iter().skip(1).filter(|&&l| l != IGNORE_INDEX).count()
+    e.labels
+        .iter()
+        .skip(1)
+        .filter(|&&l| l != IGNORE_INDEX)
+        .count()
 }
 
 /// Micro-batches of `examples` in order. Packing: each micro-batch is one row holding as many
@@ -238,7 +250,8 @@ fn build(docs: &[&Example], packed: bool) -> MicroBatch {
     };
     for (d, e) in docs.iter().enumerate() {
         let n = e.input_ids.len();
-        mb.input_ids.extend(e.input_ids.iter().map(|&t| i64::from(t)));
+        mb.input_ids
+            .extend(e.input_ids.iter().map(|&t| i64::from(t)));
         mb.positions.extend(0..n as i64);
         if let Some(seg) = &mut mb.segment_ids {
             seg.extend(std::iter::repeat_n(d as i64, n));
@@ -284,7 +297,9 @@ pub fn fingerprint(examples: &[Example], steps: &[Step]) -> String {
 }
 
 fn mix(seed: u64, stage: u64, epoch: u64) -> u64 {
-    let mut s = seed ^ stage.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ epoch.wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+    let mut s = seed
+        ^ stage.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ epoch.wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
     splitmix(&mut s)
 }
 

@@ -40,7 +40,9 @@ pub fn plot_metrics(metrics: &[StepMetrics], path: &Path) -> Result<()> {
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(|e| err(e.to_string()))?;
-    writer.write_image_data(&buf).map_err(|e| err(e.to_string()))?;
+    writer
+        .write_image_data(&buf)
+        .map_err(|e| err(e.to_string()))?;
     writer.finish().map_err(|e| err(e.to_string()))
 }
 
@@ -52,19 +54,30 @@ fn draw(
     color: RGBColor,
 ) -> std::result::Result<(), String> {
     let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max);
-    let y_min = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0);
+    let y_min = points
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::INFINITY, f64::min)
+        .min(0.0);
     let mut y_max = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     if y_max.is_nan() || y_max <= y_min {
         y_max = y_min + 1.0;
     }
-    let mut chart = ChartBuilder::on(&area.margin(20, 20, 20, 20)).build_cartesian_2d(0.0..x_max, y_min..y_max * 1.05)
+    let mut chart = ChartBuilder::on(&area.margin(20, 20, 20, 20))
+        .build_cartesian_2d(0.0..x_max, y_min..y_max * 1.05)
         .map_err(|e| e.to_string())?;
-    chart.plotting_area().draw(&Rectangle::new(
-        [(0.0, y_min), (x_max, y_max * 1.05)],
-        BLACK.stroke_width(1),
-    ))
-    .map_err(|e| e.to_string())?;
-    chart.draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+    chart
+        .plotting_area()
+        .draw(&Rectangle::new(
+            [(0.0, y_min), (x_max, y_max * 1.05)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(2),
+        ))
         .map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -13,7 +13,9 @@ use tch::{Device, Kind, Tensor};
 use crate::config::{Resume, TrainConfig};
 use crate::error::{Error, Result, model};
 use crate::optim::{AdamW, AdamWConfig, lr_at, warmup_steps};
-use crate::plan::{MicroBatch, PlanOptions, Step, fingerprint, load_data, micro_batches, plan_steps};
+use crate::plan::{
+    MicroBatch, PlanOptions, Step, fingerprint, load_data, micro_batches, plan_steps,
+};
 use crate::plot::plot_metrics;
 
 /// Optimizer state file inside a checkpoint directory.
@@ -112,8 +114,9 @@ pub fn train(cfg: &TrainConfig, opts: &TrainOptions) -> Result<TrainReport> {
         _ => Kind::Float,
     };
     let load = LoadOptions { device, kind };
-    let mut config = Qwen3Config::from_file(cfg.model.join(lego_model::CONFIG_FILE))
-        .map_err(model(format!("read the model config in {}", cfg.model.display())))?;
+    let mut config = Qwen3Config::from_file(cfg.model.join(lego_model::CONFIG_FILE)).map_err(
+        model(format!("read the model config in {}", cfg.model.display())),
+    )?;
     if let Some(r) = &cfg.rope_scaling {
         let scaling = r.to_scaling().map_err(|message| Error::Config {
             path: cfg.model.clone(),
@@ -256,7 +259,13 @@ pub fn train(cfg: &TrainConfig, opts: &TrainOptions) -> Result<TrainReport> {
 }
 
 /// Forward and backward of one micro-batch, gradients scaled by `scale`; the loss sum.
-fn backward(net: &Qwen3Model, mb: &MicroBatch, cfg: &TrainConfig, scale: f64, device: Device) -> Result<f64> {
+fn backward(
+    net: &Qwen3Model,
+    mb: &MicroBatch,
+    cfg: &TrainConfig,
+    scale: f64,
+    device: Device,
+) -> Result<f64> {
     let shape = [mb.rows as i64, mb.cols as i64];
     let t = |v: &[i64]| Tensor::from_slice(v).view(shape).to_device(device);
     let ids = t(&mb.input_ids);
@@ -324,7 +333,10 @@ pub fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let n: usize = name.strip_prefix("checkpoint-")?.parse().ok()?;
-            e.path().join(TRAINER_STATE_FILE).exists().then_some((n, e.path()))
+            e.path()
+                .join(TRAINER_STATE_FILE)
+                .exists()
+                .then_some((n, e.path()))
         })
         .max_by_key(|(n, _)| *n)
         .map(|(_, p)| p)
@@ -344,7 +356,12 @@ fn read_state(dir: &Path) -> Result<TrainerState> {
 
 /// Writes `checkpoint-STEP` under a temporary name and renames it into place, so a checkpoint
 /// directory that exists is complete.
-fn save_checkpoint(out: &Path, net: &Qwen3Model, opt: &AdamW, state: &TrainerState) -> Result<PathBuf> {
+fn save_checkpoint(
+    out: &Path,
+    net: &Qwen3Model,
+    opt: &AdamW,
+    state: &TrainerState,
+) -> Result<PathBuf> {
     let dir = out.join(format!("checkpoint-{}", state.global_step));
     let tmp = out.join(format!(".checkpoint-{}.tmp", state.global_step));
     for stale in [&tmp, &dir] {
@@ -355,7 +372,8 @@ fn save_checkpoint(out: &Path, net: &Qwen3Model, opt: &AdamW, state: &TrainerSta
             })?;
         }
     }
-    net.save(&tmp).map_err(model(format!("save the model to {}", tmp.display())))?;
+    net.save(&tmp)
+        .map_err(model(format!("save the model to {}", tmp.display())))?;
     opt.save(&tmp.join(OPTIMIZER_FILE))?;
     let text = serde_json::to_string_pretty(state).map_err(|source| Error::Json {
         context: "serialise the trainer state".into(),

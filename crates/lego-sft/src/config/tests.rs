@@ -25,18 +25,26 @@ fn defaults_are_swe_lego_and_paths_resolve_against_the_config() {
 
 #[test]
 fn unknown_keys_name_the_key_and_the_file() {
-    let err = parse(&format!("{MINIMAL}learning_rat = 1e-5\n")).unwrap_err().to_string();
+    let err = parse(&format!("{MINIMAL}learning_rat = 1e-5\n"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("/cfg/train.toml"), "{err}");
     assert!(err.contains("learning_rat"), "{err}");
 }
 
 #[test]
 fn missing_and_bad_values_are_named() {
-    let err = parse("data = \"d\"\noutput_dir = \"o\"\n").unwrap_err().to_string();
+    let err = parse("data = \"d\"\noutput_dir = \"o\"\n")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`model`"), "{err}");
-    let err = parse(&format!("{MINIMAL}global_batch = 0\n")).unwrap_err().to_string();
+    let err = parse(&format!("{MINIMAL}global_batch = 0\n"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("global_batch"), "{err}");
-    let err = parse(&format!("{MINIMAL}lr_schedule = \"linear\"\n")).unwrap_err().to_string();
+    let err = parse(&format!("{MINIMAL}lr_schedule = \"linear\"\n"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("linear"), "{err}");
 }
 

@@ -43,16 +43,23 @@ fn adamw_matches_the_closed_form_of_its_first_step() {
     let n = (vs.root() / "n_norm").var("weight", &[1], nn::Init::Const(1.0));
     let mut opt = AdamW::new(&vs, AdamWConfig::default());
     assert_eq!(opt.decayed(), vec!["w.weight"]);
-    let loss = (&w * Tensor::from_slice(&[2.0f32, -3.0, 0.5])).sum(Kind::Float) + n.sum(Kind::Float);
+    let loss =
+        (&w * Tensor::from_slice(&[2.0f32, -3.0, 0.5])).sum(Kind::Float) + n.sum(Kind::Float);
     loss.backward();
     let norm = opt.clip_grad_norm(0.0);
     assert!((norm - (4.0f64 + 9.0 + 0.25 + 1.0).sqrt()).abs() < 1e-5);
     opt.step(0.1);
     let got: Vec<f32> = Vec::try_from(&w).unwrap();
     let decayed = 1.0 - 0.1 * 0.01;
-    for (g, want) in got.iter().zip([decayed - 0.1, decayed + 0.1, decayed - 0.1]) {
+    for (g, want) in got
+        .iter()
+        .zip([decayed - 0.1, decayed + 0.1, decayed - 0.1])
+    {
         assert!((f64::from(*g) - want).abs() < 1e-6, "{got:?}");
     }
     let n: Vec<f32> = Vec::try_from(&n).unwrap();
-    assert!((f64::from(n[0]) - 0.9).abs() < 1e-6, "no decay on norms: {n:?}");
+    assert!(
+        (f64::from(n[0]) - 0.9).abs() < 1e-6,
+        "no decay on norms: {n:?}"
+    );
 }

@@ -89,7 +89,10 @@ fn without_curriculum_every_epoch_sees_everything_in_a_seeded_order() {
         assert_eq!(seen, (0..10).collect::<Vec<_>>());
     }
     assert_eq!(steps, plan_steps(&tiers, &opts(4, 3, false)).unwrap());
-    assert_ne!(steps[0].examples, steps[3].examples, "epochs are reshuffled");
+    assert_ne!(
+        steps[0].examples, steps[3].examples,
+        "epochs are reshuffled"
+    );
     let capped = plan_steps(
         &tiers,
         &PlanOptions {

@@ -1,6 +1,11 @@
 //! lego-sft's integration tests: parity with a PyTorch + transformers training loop, masking,
 //! exact resume, and overfitting the bundled demo data.
 
+// The parity test runs the reference implementation (PyTorch, in python) by design.
+#![allow(clippy::disallowed_methods)]
+// Test helpers may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod masking;
 mod overfit;
 mod parity;
@@ -9,7 +14,7 @@ mod resume;
 use std::path::{Path, PathBuf};
 
 use lego_data::Example;
-use lego_model::tch::{Device, Kind, Tensor};
+use lego_model::tch::{Kind, Tensor};
 use lego_model::{LoadOptions, Qwen3Config, Qwen3Model};
 use lego_sft::{LrSchedule, Resume, TrainConfig};
 
@@ -124,16 +129,14 @@ pub fn max_abs_diff(a: &[(String, Tensor)], b: &[(String, Tensor)]) -> f64 {
 }
 
 pub fn checkpoint_weights(out: &Path, step: usize) -> Vec<(String, Tensor)> {
-    read_weights(&out.join(format!("checkpoint-{step}")).join(lego_model::WEIGHTS_FILE))
+    read_weights(
+        &out.join(format!("checkpoint-{step}"))
+            .join(lego_model::WEIGHTS_FILE),
+    )
 }
 
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
-}
-
-#[allow(dead_code)]
-pub fn cpu() -> Device {
-    Device::Cpu
 }
 
 pub fn path(dir: &tempfile::TempDir, name: &str) -> PathBuf {

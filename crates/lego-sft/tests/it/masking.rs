@@ -7,7 +7,11 @@ use lego_sft::{TrainConfig, TrainOptions, train};
 
 use crate::*;
 
-fn run(dir: &tempfile::TempDir, name: &str, examples: &[lego_data::Example]) -> Vec<(String, lego_model::tch::Tensor)> {
+fn run(
+    dir: &tempfile::TempDir,
+    name: &str,
+    examples: &[lego_data::Example],
+) -> Vec<(String, lego_model::tch::Tensor)> {
     let model = path(dir, "model");
     let data = path(dir, &format!("{name}.jsonl"));
     write_examples(&data, examples);
@@ -18,7 +22,14 @@ fn run(dir: &tempfile::TempDir, name: &str, examples: &[lego_data::Example]) -> 
         max_len: 4096,
         ..tiny_train_config(&model, &data, &out)
     };
-    train(&cfg, &TrainOptions { quiet: true, ..Default::default() }).unwrap();
+    train(
+        &cfg,
+        &TrainOptions {
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     checkpoint_weights(&out, 1)
 }
 
@@ -65,5 +76,8 @@ fn masked_tokens_give_no_gradient() {
         })
         .collect();
     let c = run(&dir, "trained", &trained);
-    assert!(max_abs_diff(&a, &c) > 1e-6, "the control did not change anything");
+    assert!(
+        max_abs_diff(&a, &c) > 1e-6,
+        "the control did not change anything"
+    );
 }

@@ -14,12 +14,20 @@ use serde_json::{Value, json};
 
 use crate::*;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/parity/reference_train.py");
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/parity/reference_train.py"
+);
 
 fn reference(python: &Path, request: &Value, dir: &Path) -> Value {
     let req = dir.join("request.json");
     std::fs::write(&req, request.to_string()).unwrap();
-    let out = Command::new(python).arg(SCRIPT).arg("train").arg(&req).output().unwrap();
+    let out = Command::new(python)
+        .arg(SCRIPT)
+        .arg("train")
+        .arg(&req)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "reference_train.py failed:\n{}",
@@ -36,8 +44,17 @@ fn one_and_three_steps_match_pytorch() {
     };
     let dir = tmp();
     let model = path(&dir, "model");
-    let made = Command::new(&python).arg(SCRIPT).arg("make").arg(&model).output().unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let made = Command::new(&python)
+        .arg(SCRIPT)
+        .arg("make")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let examples = synthetic_examples(6, 1000, 5);
     let data = path(&dir, "examples.jsonl");
     write_examples(&data, &examples);
@@ -81,13 +98,18 @@ fn one_and_three_steps_match_pytorch() {
             .map(|(n, _)| n)
             .filter(|n| lego_sft::takes_weight_decay(n))
             .collect();
-        assert_eq!(ours, decayed, "weight-decay groups differ from the Trainer's");
+        assert_eq!(
+            ours, decayed,
+            "weight-decay groups differ from the Trainer's"
+        );
 
         // Packed (with accumulation over several micro-batches), packed with activation
         // checkpointing, and padded micro-batches must all give the reference's numbers.
-        for (variant, packing, checkpointing) in
-            [("packed", true, false), ("checkpointed", true, true), ("padded", false, false)]
-        {
+        for (variant, packing, checkpointing) in [
+            ("packed", true, false),
+            ("checkpointed", true, true),
+            ("padded", false, false),
+        ] {
             let out = path(&dir, &format!("out-{steps}-{variant}"));
             let cfg = lego_sft::TrainConfig {
                 max_steps: Some(steps),
@@ -101,7 +123,14 @@ fn one_and_three_steps_match_pytorch() {
                 output_dir: out.clone(),
                 ..cfg
             };
-            let report = train(&cfg, &TrainOptions { quiet: true, ..Default::default() }).unwrap();
+            let report = train(
+                &cfg,
+                &TrainOptions {
+                    quiet: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
             assert_eq!(report.metrics.len(), steps);
             for (k, m) in report.metrics.iter().enumerate() {
                 let loss = want["losses"][k].as_f64().unwrap();
@@ -111,9 +140,18 @@ fn one_and_three_steps_match_pytorch() {
                     "{label} {variant} step {}: loss {:.8} vs {loss:.8}, grad_norm {:.6} vs {norm:.6}, lr {:.3e} vs {lr:.3e}",
                     m.step, m.loss, m.grad_norm, m.learning_rate
                 );
-                assert!((m.loss - loss).abs() <= 1e-5 * loss.abs(), "{label} {variant}: loss");
-                assert!((m.grad_norm - norm).abs() <= 1e-4 * norm, "{label} {variant}: grad norm");
-                assert!((m.learning_rate - lr).abs() <= 1e-12, "{label} {variant}: lr");
+                assert!(
+                    (m.loss - loss).abs() <= 1e-5 * loss.abs(),
+                    "{label} {variant}: loss"
+                );
+                assert!(
+                    (m.grad_norm - norm).abs() <= 1e-4 * norm,
+                    "{label} {variant}: grad norm"
+                );
+                assert!(
+                    (m.learning_rate - lr).abs() <= 1e-12,
+                    "{label} {variant}: lr"
+                );
             }
             let diff = max_abs_diff(&checkpoint_weights(&out, steps), &read_weights(&want_path));
             eprintln!("{label} {variant}: max |w_lego - w_torch| = {diff:.3e}");

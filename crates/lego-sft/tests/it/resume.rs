@@ -17,11 +17,21 @@ fn resumed_run_ends_bitwise_equal() {
         save_steps: Some(2),
         ..tiny_train_config(&model, &data, &path(&dir, out))
     };
-    let quiet = TrainOptions { quiet: true, ..Default::default() };
+    let quiet = TrainOptions {
+        quiet: true,
+        ..Default::default()
+    };
 
     let whole = train(&cfg("whole"), &quiet).unwrap();
     assert_eq!(whole.total_steps, 6);
-    let stopped = train(&cfg("stopped"), &TrainOptions { stop_after: Some(3), ..quiet.clone() }).unwrap();
+    let stopped = train(
+        &cfg("stopped"),
+        &TrainOptions {
+            stop_after: Some(3),
+            ..quiet.clone()
+        },
+    )
+    .unwrap();
     assert_eq!(stopped.end_step, 3);
     let resumed = train(
         &TrainConfig {
@@ -42,8 +52,12 @@ fn resumed_run_ends_bitwise_equal() {
     let losses = |m: &[lego_sft::StepMetrics]| m.iter().map(|m| m.loss).collect::<Vec<_>>();
     assert_eq!(losses(&whole.metrics), losses(&resumed.metrics));
     // metrics.jsonl holds each step once.
-    let written = lego_sft::read_metrics(&path(&dir, "stopped").join(lego_sft::METRICS_FILE)).unwrap();
-    assert_eq!(written.iter().map(|m| m.step).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+    let written =
+        lego_sft::read_metrics(&path(&dir, "stopped").join(lego_sft::METRICS_FILE)).unwrap();
+    assert_eq!(
+        written.iter().map(|m| m.step).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
 
     // A checkpoint of other data is refused.
     write_examples(&data, &synthetic_examples(10, 1000, 10));
