@@ -8,6 +8,7 @@ mod eval;
 mod model;
 mod repo;
 mod sandbox;
+mod sft;
 mod tokenizer;
 mod tools;
 
@@ -41,6 +42,9 @@ enum Command {
     /// Repositories: history sanitisation.
     #[command(subcommand)]
     Repo(repo::Command),
+    /// Supervised fine-tuning.
+    #[command(subcommand)]
+    Sft(sft::Command),
     /// Docker images and sandbox containers: build, list, clean up.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -59,6 +63,7 @@ fn main() {
         Command::Repo(cmd) => repo::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),
         Command::Model(cmd) => model::run(cmd),
+        Command::Sft(cmd) => sft::run(cmd),
     };
     if let Err(err) = result {
         // One line: the chain of causes, outermost first.

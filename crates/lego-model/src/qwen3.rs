@@ -238,6 +238,74 @@ impl Qwen3 {
         Ok((total, count_labels(&y)?))
     }
 
+    /// [`Qwen3::forward`] then [`Qwen3::loss_backward`] with activation checkpointing per decoder
+    /// layer: the forward pass runs under `no_grad` keeping only each layer's input, then the
+    /// layers are re-run one at a time in reverse with gradients on, each sending the incoming
+    /// gradient one layer further back. Peak activation memory is one layer's graph plus one
+    /// `[B, T, hidden]` tensor per layer, at the cost of a second forward pass. Gradients
+    /// accumulate into the variables exactly as with the plain path (same operations, same
+    /// order within each layer). Returns the loss sum and the token count.
+    #[allow(clippy::too_many_arguments)]
+    pub fn loss_backward_checkpointed(
+        &self,
+        input_ids: &Tensor,
+        positions: &Tensor,
+        segment_ids: Option<&Tensor>,
+        labels: &Tensor,
+        chunk: i64,
+        scale: f64,
+    ) -> Result<(f64, i64)> {
+        let (b, t) = check_ids(input_ids, "input_ids")?;
+        if check_ids(positions, "positions")? != (b, t) {
+            return Err(Error::Input(
+                "positions and input_ids differ in shape".into(),
+            ));
+        }
+        let spans;
+        let mask = match segment_ids {
+            None => Mask::Causal,
+            Some(seg) => {
+                if check_ids(seg, "segment_ids")? != (b, t) {
+                    return Err(Error::Input(
+                        "segment_ids and input_ids differ in shape".into(),
+                    ));
+                }
+                spans = segment_spans(seg)?;
+                Mask::Segments(&spans)
+            }
+        };
+        let (cos, sin) = self.rope.cos_sin(positions, self.kind())?;
+        let ids = input_ids.to_device(self.device());
+        let mut inputs = Vec::with_capacity(self.layers.len());
+        let top = tch::no_grad(|| {
+            let mut x = Tensor::embedding(&self.embed_tokens, &ids, -1, false, false);
+            for layer in &self.layers {
+                inputs.push(x.shallow_clone());
+                x = layer.forward(&x, &cos, &sin, &mask, None);
+            }
+            x
+        });
+        let top = top.detach().set_requires_grad(true);
+        let hidden = self.norm.forward(&top);
+        let (total, count) = self.loss_backward(&hidden, labels, chunk, scale)?;
+        let mut grad = defined_grad(&top);
+        for (layer, x) in self.layers.iter().zip(inputs).rev() {
+            let x = x.detach().set_requires_grad(true);
+            let y = layer.forward(&x, &cos, &sin, &mask, None);
+            (y * grad)
+                .sum(Kind::Float)
+                .f_backward()
+                .map_err(torch("back-propagate through a checkpointed layer"))?;
+            grad = defined_grad(&x);
+        }
+        let embedded = Tensor::embedding(&self.embed_tokens, &ids, -1, false, false);
+        (embedded * grad)
+            .sum(Kind::Float)
+            .f_backward()
+            .map_err(torch("back-propagate into the embeddings"))?;
+        Ok((total, count))
+    }
+
     fn flatten_for_loss(
         &self,
         hidden: &Tensor,
@@ -595,6 +663,16 @@ fn segment_spans(segment_ids: &Tensor) -> Result<Vec<Vec<(i64, i64)>>> {
             spans
         })
         .collect())
+}
+
+/// The gradient of a leaf, zeros when nothing reached it (no trained token in the batch).
+fn defined_grad(leaf: &Tensor) -> Tensor {
+    let grad = leaf.grad();
+    if grad.defined() {
+        grad.detach()
+    } else {
+        leaf.zeros_like()
+    }
 }
 
 fn check_ids(t: &Tensor, what: &str) -> Result<(i64, i64)> {
