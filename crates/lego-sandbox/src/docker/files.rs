@@ -10,20 +10,17 @@
 //! by exactly `LEN` bytes, read with `dd` (which never reads past them, unlike `head`), and
 //! answers `ok`, `d` or `e`.
 
-use std::pin::Pin;
 use std::time::Duration;
 
 use base64::Engine as _;
 use bollard::container::LogOutput;
-use bollard::exec::{CreateExecOptions, StartExecResults};
-use futures_util::{Stream, StreamExt};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use bollard::exec::CreateExecOptions;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
 
 use super::container::short;
+use super::shell::{Input, Output, attached_exec};
 use super::{DockerBackend, DockerError, DockerResult};
-
-type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
-type Input = Pin<Box<dyn AsyncWrite + Send>>;
 
 const SERVER: &str = r#"tmp=/tmp/.lego-write.$$
 while IFS= read -r line; do
@@ -84,33 +81,14 @@ impl std::fmt::Debug for FileServer {
 impl FileServer {
     pub(crate) fn open(backend: &DockerBackend, container: &str) -> DockerResult<Self> {
         let action = format!("start the file helper in container {}", short(container));
-        let (output, input) = backend.block_on(async {
-            let docker = backend.client();
-            let exec = docker
-                .create_exec(
-                    container,
-                    CreateExecOptions {
-                        attach_stdin: Some(true),
-                        attach_stdout: Some(true),
-                        attach_stderr: Some(false),
-                        cmd: Some(vec!["sh".to_owned(), "-c".to_owned(), SERVER.to_owned()]),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(DockerError::engine(action.clone()))?;
-            match docker
-                .start_exec(&exec.id, None)
-                .await
-                .map_err(DockerError::engine(action.clone()))?
-            {
-                StartExecResults::Attached { output, input } => Ok((output, input)),
-                StartExecResults::Detached => Err(DockerError::Failed {
-                    action: action.clone(),
-                    message: "the engine started the helper detached".to_owned(),
-                }),
-            }
-        })?;
+        let options = CreateExecOptions {
+            attach_stdin: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(false),
+            cmd: Some(vec!["sh".to_owned(), "-c".to_owned(), SERVER.to_owned()]),
+            ..Default::default()
+        };
+        let (output, input) = attached_exec(backend, container, options, &action)?;
         Ok(FileServer {
             backend: backend.clone(),
             container: container.to_owned(),

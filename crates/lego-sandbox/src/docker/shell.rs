@@ -11,8 +11,9 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use super::container::{SandboxConfig, short};
 use super::{DockerBackend, DockerError, DockerResult};
 
-type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
-type Input = Pin<Box<dyn AsyncWrite + Send>>;
+pub(super) type Output =
+    Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+pub(super) type Input = Pin<Box<dyn AsyncWrite + Send>>;
 
 /// `bash` on a tty inside a sandbox. What it prints is read with a timeout; Ctrl-C goes to the
 /// foreground job as on a terminal. It ends when dropped (its stdin closes) or with the container.
@@ -57,36 +58,17 @@ impl DockerShell {
         argv: Vec<String>,
     ) -> DockerResult<Self> {
         let action = format!("open a shell in container {}", short(container));
-        let (output, input) = backend.block_on(async {
-            let docker = backend.client();
-            let exec = docker
-                .create_exec(
-                    container,
-                    CreateExecOptions {
-                        attach_stdin: Some(true),
-                        attach_stdout: Some(true),
-                        attach_stderr: Some(true),
-                        tty: Some(true),
-                        env: Some(env),
-                        working_dir: Some(workdir.to_owned()),
-                        cmd: Some(argv),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(DockerError::engine(action.clone()))?;
-            match docker
-                .start_exec(&exec.id, None)
-                .await
-                .map_err(DockerError::engine(action.clone()))?
-            {
-                StartExecResults::Attached { output, input } => Ok((output, input)),
-                StartExecResults::Detached => Err(DockerError::Failed {
-                    action: action.clone(),
-                    message: "the engine started the shell detached".to_owned(),
-                }),
-            }
-        })?;
+        let options = CreateExecOptions {
+            attach_stdin: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(true),
+            env: Some(env),
+            working_dir: Some(workdir.to_owned()),
+            cmd: Some(argv),
+            ..Default::default()
+        };
+        let (output, input) = attached_exec(backend, container, options, &action)?;
         Ok(DockerShell {
             backend: backend.clone(),
             container: container.to_owned(),
@@ -206,4 +188,32 @@ impl DockerShell {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Starts an exec in `container` attached to its input and output streams: the one way the
+/// shell and the file helper talk to a long-lived process in a container.
+pub(super) fn attached_exec(
+    backend: &DockerBackend,
+    container: &str,
+    options: CreateExecOptions<String>,
+    action: &str,
+) -> DockerResult<(Output, Input)> {
+    backend.block_on(async {
+        let docker = backend.client();
+        let exec = docker
+            .create_exec(container, options)
+            .await
+            .map_err(DockerError::engine(action.to_owned()))?;
+        match docker
+            .start_exec(&exec.id, None)
+            .await
+            .map_err(DockerError::engine(action.to_owned()))?
+        {
+            StartExecResults::Attached { output, input } => Ok((output, input)),
+            StartExecResults::Detached => Err(DockerError::Failed {
+                action: action.to_owned(),
+                message: "the engine started the process detached".to_owned(),
+            }),
+        }
+    })
 }
