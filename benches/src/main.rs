@@ -8,6 +8,8 @@
 //!   `generate`, on the same small model and CPU threads.
 //! - `sanitize`: history sanitisation (squash, truncate) of a repository of thousands of commits
 //!   against `git` doing the same by hand (SWE-smith's re-init; clone + reflog expire + gc).
+//! - `grading`: reading, parsing and grading test logs (lego-sandbox) against the `swebench`
+//!   package's `get_eval_report`, on real logs and one large synthetic pytest log.
 //! - `sandbox`: the sandbox's own cost, Docker against local: start, one `execute_bash` round
 //!   trip, one editor call, one `exec`, stop (`cargo xtask bench sandbox`).
 
@@ -15,6 +17,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod data;
+mod grading;
 mod model;
 mod sandbox;
 mod sanitize;
@@ -24,7 +27,7 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which: Vec<&str> = if args.is_empty() {
-        vec!["data", "model", "sanitize", "sandbox"]
+        vec!["data", "model", "sanitize", "grading", "sandbox"]
     } else {
         args.iter().map(String::as_str).collect()
     };
@@ -33,8 +36,11 @@ fn main() -> Result<()> {
             "data" => data::run()?,
             "model" => model::run()?,
             "sanitize" => sanitize::run()?,
+            "grading" => grading::run()?,
             "sandbox" => sandbox::run()?,
-            other => bail!("unknown benchmark `{other}` (known: data, model, sanitize, sandbox)"),
+            other => bail!(
+                "unknown benchmark `{other}` (known: data, model, sanitize, grading, sandbox)"
+            ),
         }
     }
     Ok(())

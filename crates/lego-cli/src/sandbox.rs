@@ -1,17 +1,18 @@
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use lego_sandbox::{BaseImageOptions, DockerBackend, EnvSpec, GcOptions};
+
+use crate::repo::SandboxRepo;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build the environment image of a repository (and the base image first if missing).
     Build {
-        /// The repository checkout, at the commit tasks start from.
-        #[arg(long)]
-        repo: PathBuf,
+        /// The repository, sanitised at the commit tasks start from.
+        #[command(flatten)]
+        repo: SandboxRepo,
         /// Its name in tags and labels (default: the directory name).
         #[arg(long)]
         name: Option<String>,
@@ -46,9 +47,7 @@ pub fn run(cmd: Command) -> Result<()> {
             install,
             mirror,
         } => {
-            if !repo.is_dir() {
-                bail!("--repo {} is not a directory", repo.display());
-            }
+            let prepared = repo.prepare()?;
             let docker = connect()?;
             let t = Instant::now();
             let base = lego_sandbox::ensure_base_image(
@@ -67,13 +66,12 @@ pub fn run(cmd: Command) -> Result<()> {
             );
             let t = Instant::now();
             let spec = EnvSpec {
-                repo_dir: repo,
-                name,
+                repo_dir: prepared.path(),
+                name: name.or_else(|| repo.name()),
                 install,
             };
-            let env = lego_sandbox::build_env_image(&docker, &base, &spec).with_context(|| {
-                format!("cannot build the image of {}", spec.repo_dir.display())
-            })?;
+            let env = lego_sandbox::build_env_image(&docker, &base, &spec)
+                .with_context(|| format!("cannot build the image of {}", repo.repo.display()))?;
             eprintln!(
                 "env {} {} ({:.1} s)",
                 env.tag,

@@ -9,6 +9,8 @@ use lego_sandbox::{
 };
 use serde_json::{Value, json};
 
+use crate::repo::SandboxRepo;
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run tool calls in a fresh sandbox and write one observation per call (JSONL).
@@ -16,9 +18,9 @@ pub enum Command {
         /// Where the sandbox runs.
         #[arg(long, value_enum, default_value_t = Backend::Local)]
         backend: Backend,
-        /// The repository to copy into the sandbox (it appears at /testbed).
-        #[arg(long)]
-        repo: PathBuf,
+        /// The repository to copy into the sandbox (it appears at /testbed), sanitised.
+        #[command(flatten)]
+        repo: SandboxRepo,
         /// Tool calls, one `{"name": ..., "arguments": {...} | "..."}` per line.
         #[arg(long)]
         actions: PathBuf,
@@ -52,19 +54,21 @@ pub fn run(cmd: Command) -> Result<()> {
 
 fn replay(
     backend: Backend,
-    repo: &Path,
+    source: &SandboxRepo,
     actions: &Path,
     out: &Path,
     install: Vec<String>,
 ) -> Result<()> {
     let calls = read_actions(actions)?;
+    let prepared = source.prepare()?;
+    let repo = &prepared.path();
     let mut sandbox: Box<dyn Sandbox> = match backend {
         Backend::Local => Box::new(
             LocalSandbox::start(repo, LocalOptions::default()).with_context(|| {
                 format!("failed to start a local sandbox on {}", repo.display())
             })?,
         ),
-        Backend::Docker => Box::new(docker_sandbox(repo, install)?),
+        Backend::Docker => Box::new(docker_sandbox(repo, source.name(), install)?),
     };
     let mut state = ToolState::default();
     let mut lines = Vec::with_capacity(calls.len());
@@ -102,13 +106,17 @@ fn replay(
 }
 
 /// A container from the environment image of `repo`, built (or found cached) on the base image.
-fn docker_sandbox(repo: &Path, install: Vec<String>) -> Result<DockerSandbox> {
+fn docker_sandbox(
+    repo: &Path,
+    name: Option<String>,
+    install: Vec<String>,
+) -> Result<DockerSandbox> {
     let docker = DockerBackend::connect().context("cannot reach the Docker engine")?;
     let base = ensure_base_image(&docker, &BaseImageOptions::default())
         .context("cannot make the base image")?;
     let spec = EnvSpec {
         repo_dir: repo.to_owned(),
-        name: None,
+        name,
         install,
     };
     let env = build_env_image(&docker, &base, &spec)

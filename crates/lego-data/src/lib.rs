@@ -56,7 +56,8 @@ pub use render::{
     render_chat, render_example,
 };
 pub use sanitize::{
-    SQUASH_AUTHOR, SQUASH_MESSAGE, SanitizeMode, SanitizeOptions, SanitizeReport, sanitize_repo,
+    SQUASH_AUTHOR, SQUASH_MESSAGE, SanitizeMode, SanitizeOptions, SanitizeReport, SanitizedCopy,
+    sanitize_repo, sanitized_copy,
 };
 pub use schema::{
     FunctionCall, Message, Outcome, Role, StepError, StepMeta, Task, TaskSource, ToolCall,

@@ -171,6 +171,39 @@ pub fn sanitize_repo(
     Ok(report)
 }
 
+/// A sanitised copy of a repository in a temporary directory, removed when dropped: what a
+/// sandbox environment is built from, so that no sandbox ever holds more history than its
+/// [`SanitizeMode`] keeps.
+#[derive(Debug)]
+pub struct SanitizedCopy {
+    dir: tempfile::TempDir,
+    report: SanitizeReport,
+}
+
+impl SanitizedCopy {
+    /// The repository (work tree with its `.git`).
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    pub fn report(&self) -> &SanitizeReport {
+        &self.report
+    }
+}
+
+/// [`sanitize_repo`] into a fresh temporary directory (under the system's temporary directory).
+pub fn sanitized_copy(repo: &Path, base: &str, options: &SanitizeOptions) -> Result<SanitizedCopy> {
+    let dir = tempfile::Builder::new()
+        .prefix("lego-repo-")
+        .tempdir()
+        .map_err(|source| Error::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let report = sanitize_repo(repo, base, &dir.path().join("repo"), options)?;
+    Ok(SanitizedCopy { dir, report })
+}
+
 /// Write the output repository into the empty directory `out`.
 fn build(
     src: &gix::Repository,

@@ -652,3 +652,91 @@ fn repo_sanitize_prints_a_report_and_refuses_bad_input_in_one_line() {
         stderr(&out)
     );
 }
+
+/// A sandbox gets the repository at `--base` with its history sanitised: by default nothing of
+/// a later commit can be found from inside (not by `git log --all`, not by reading any object);
+/// `--history truncate` keeps the ancestors; `--history keep` (hack-inclusive) keeps it all.
+#[test]
+fn tools_replay_sandboxes_hold_sanitised_history_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("proj");
+    std::fs::create_dir(&src).unwrap();
+    git(&src, &["init", "-q", "-b", "trunk"]);
+    std::fs::write(src.join("a.py"), "x = 1\n").unwrap();
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "first"]);
+    std::fs::write(src.join("a.py"), "x = 2\n").unwrap();
+    git(&src, &["commit", "-q", "-am", "second"]);
+    let base = git(&src, &["rev-parse", "HEAD"]).trim().to_owned();
+    std::fs::write(src.join("a.py"), "x = 'FUTURE_FIX_MARKER'\n").unwrap();
+    git(&src, &["commit", "-q", "-am", "the fix FUTURE_FIX_MARKER"]);
+
+    let actions = dir.path().join("actions.jsonl");
+    // Every commit message any ref or object holds, and the content of every object.
+    let probe = "cd /testbed && cat a.py && git log --all --format=%s | tr '\\n' ' ' && echo && \
+                 git cat-file --batch-all-objects --batch | grep -c FUTURE_FIX_MARKER";
+    std::fs::write(
+        &actions,
+        format!(
+            "{}\n",
+            serde_json::json!({"name": "execute_bash", "arguments": {"command": probe}})
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("obs.jsonl");
+    let run = |backend: &str, history: Option<&str>| -> Option<String> {
+        let mut args = vec![
+            "tools",
+            "replay",
+            "--backend",
+            backend,
+            "--repo",
+            src.to_str().unwrap(),
+            "--base",
+            &base,
+            "--actions",
+            actions.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if let Some(h) = history {
+            args.extend(["--history", h]);
+        }
+        let result = lego(&args);
+        if backend == "docker"
+            && !result.status.success()
+            && stderr(&result).contains("cannot reach the Docker engine")
+        {
+            assert!(
+                std::env::var_os("LEGO_REQUIRE_DOCKER").is_none_or(|v| v != "1"),
+                "{}",
+                stderr(&result)
+            );
+            eprintln!("SKIPPED sanitised history (docker): no Docker engine answers");
+            return None;
+        }
+        assert!(result.status.success(), "{}", stderr(&result));
+        let lines = read_lines(&out);
+        Some(lines[0]["observation"].as_str().unwrap().to_owned())
+    };
+    for backend in ["local", "docker"] {
+        let Some(squash) = run(backend, None) else {
+            continue;
+        };
+        assert!(
+            squash.starts_with("x = 2\nInitial commit \n0\n"),
+            "{backend}: {squash}"
+        );
+        let truncate = run(backend, Some("truncate")).unwrap();
+        assert!(
+            truncate.starts_with("x = 2\nsecond first \n0\n"),
+            "{backend}: {truncate}"
+        );
+        let keep = run(backend, Some("keep")).unwrap();
+        assert!(keep.starts_with("x = 2\n"), "{backend}: {keep}");
+        assert!(
+            keep.contains("the fix FUTURE_FIX_MARKER"),
+            "{backend}: {keep}"
+        );
+    }
+}

@@ -16,7 +16,8 @@ use super::{
 pub const BASE_REPO: &str = "lego/base";
 
 /// What the base system holds besides `minbase`: python with pip and venv, pytest, setuptools
-/// (so `pip install --no-build-isolation -e .` works offline), git, certificates and `ps`/`pkill`.
+/// (so `pip install --no-build-isolation -e .` works offline), git, `patch` (the last fallback of
+/// SWE-bench's patch-applying chain), certificates and `ps`/`pkill`.
 pub const DEFAULT_PACKAGES: &[&str] = &[
     "python3",
     "python3-pip",
@@ -25,6 +26,7 @@ pub const DEFAULT_PACKAGES: &[&str] = &[
     "python3-setuptools",
     "python3-wheel",
     "git",
+    "patch",
     "ca-certificates",
     "procps",
 ];

@@ -53,15 +53,19 @@ impl EnvSpec {
 }
 
 /// The tag the environment image of `spec` on `base` gets: a hash of the base image id, the
-/// repository's HEAD commit and files (outside `.git`), and the install commands.
+/// repository's HEAD commit, its history (what `.git` holds: a squashed, a truncated and a
+/// hack-inclusive copy of one commit are three images), its files outside `.git`, and the
+/// install commands.
 pub fn env_image_tag(base: &ImageRef, spec: &EnvSpec) -> DockerResult<String> {
     let head = git_head(&spec.repo_dir).unwrap_or_default();
+    let history = git_dir_hash(&spec.repo_dir.join(".git"))?;
     let files = files_hash(&spec.repo_dir)?;
     let install = spec.install.join("\n");
     let hash = content_hash([
         RECIPE.as_bytes(),
         base.id.as_bytes(),
         head.as_bytes(),
+        history.as_bytes(),
         files.as_bytes(),
         install.as_bytes(),
     ]);
@@ -239,6 +243,50 @@ pub(crate) fn files_hash(dir: &Path) -> DockerResult<String> {
     pairs.sort();
     Ok(content_hash(
         pairs.iter().flat_map(|(k, v)| [k.as_slice(), v.as_slice()]),
+    ))
+}
+
+/// A hash of what a `.git` holds: every ref, `HEAD`, config, reflog and shallow file by content,
+/// and the object database by file name and size (object and pack file names are their
+/// checksums, so that is their content). The index is left out: it holds stat times, which every
+/// copy changes, and it is derived from `HEAD`'s tree.
+fn git_dir_hash(git_dir: &Path) -> DockerResult<String> {
+    let read_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| DockerError::Read { path, source }
+    };
+    let meta = match std::fs::symlink_metadata(git_dir) {
+        Ok(meta) => meta,
+        Err(_) => return Ok(String::new()),
+    };
+    if !meta.is_dir() {
+        // A worktree's `.git` file, pointing elsewhere: its text is what we have.
+        let text = std::fs::read(git_dir).map_err(read_error(git_dir))?;
+        return Ok(content_hash([text.as_slice()]));
+    }
+    let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let abs = git_dir.join(&rel);
+        for entry in std::fs::read_dir(&abs).map_err(read_error(&abs))? {
+            let entry = entry.map_err(read_error(&abs))?;
+            let rel_path = rel.join(entry.file_name());
+            let path = entry.path();
+            let meta = std::fs::symlink_metadata(&path).map_err(read_error(&path))?;
+            let key = rel_path.to_string_lossy().into_owned();
+            if meta.is_dir() {
+                stack.push(rel_path);
+            } else if rel_path.starts_with("objects") {
+                pairs.push((format!("o {key}"), meta.len().to_string().into_bytes()));
+            } else if key != "index" {
+                let content = std::fs::read(&path).map_err(read_error(&path))?;
+                pairs.push((format!("f {key}"), content));
+            }
+        }
+    }
+    pairs.sort();
+    Ok(content_hash(
+        pairs.iter().flat_map(|(k, v)| [k.as_bytes(), v.as_slice()]),
     ))
 }
 

@@ -1,4 +1,4 @@
-//! `run_tests` on the local backend, on a small real repository with a real test suite
+//! `run_tests` on both backends, on a small real repository with a real test suite
 //! (`python3 -m unittest`): SWE-bench's flow from a candidate patch to a graded report.
 
 use std::path::Path;
@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use lego_data::Task;
 use lego_sandbox::{
-    APPLY_PATCH_FAIL, LocalOptions, LocalSandbox, Resolution, RunOptions, Sandbox, run_tests,
-    run_tests_repeatedly,
+    APPLY_PATCH_FAIL, DockerSandbox, LocalOptions, LocalSandbox, Resolution, RunOptions, Sandbox,
+    SandboxConfig, run_tests, run_tests_repeatedly,
 };
 use serde_json::json;
 
@@ -81,23 +81,44 @@ fn task(base: &str, test_patch: &str, test_cmd: &str) -> Task {
 fn run_tests_applies_patches_runs_and_grades_in_a_local_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let (base, test_patch, gold) = make_repo(dir.path());
+    let mut sandbox = LocalSandbox::start(dir.path(), LocalOptions::default()).unwrap();
+    check_run_tests(&mut sandbox, &base, &test_patch, &gold);
+    sandbox.stop().unwrap();
+}
+
+#[test]
+fn run_tests_applies_patches_runs_and_grades_in_a_docker_sandbox() {
+    let test = "run_tests_applies_patches_runs_and_grades_in_a_docker_sandbox";
+    let dir = tempfile::tempdir().unwrap();
+    let (base, test_patch, gold) = make_repo(dir.path());
+    let Some((docker, image)) = crate::engine::env_image(test, dir.path(), "lego-it-run", &[])
+    else {
+        return;
+    };
+    let mut sandbox = DockerSandbox::start(&docker, &image.tag, SandboxConfig::default()).unwrap();
+    check_run_tests(&mut sandbox, &base, &test_patch, &gold);
+    sandbox.stop().unwrap();
+}
+
+/// The gold patch resolves, no patch leaves it unresolved, a fuzzy patch applies through
+/// `patch`, a patch that applies nowhere and a timeout are errors: the same on every backend.
+fn check_run_tests(sandbox: &mut dyn Sandbox, base: &str, test_patch: &str, gold: &str) {
     assert!(
         gold.contains("-    return a + b\n+    return a - b"),
         "{gold}"
     );
     let task = task(
-        &base,
-        &test_patch,
+        base,
+        test_patch,
         "python3 -m unittest -v tests.test_add tests.test_sub",
     );
-    let mut sandbox = LocalSandbox::start(dir.path(), LocalOptions::default()).unwrap();
     let options = RunOptions {
         timeout: Duration::from_secs(120),
         ..RunOptions::default()
     };
 
     // The gold patch resolves the task.
-    let run = run_tests(&mut sandbox, &task, Some(&gold), &options).unwrap();
+    let run = run_tests(sandbox, &task, Some(gold), &options).unwrap();
     assert_eq!(run.patch_applied, Some(true), "{}", run.apply_log);
     assert_eq!(run.grade.resolution, Some(Resolution::Full), "{}", run.log);
     assert!(run.grade.report.resolved);
@@ -112,7 +133,7 @@ fn run_tests_applies_patches_runs_and_grades_in_a_local_sandbox() {
 
     // Without a candidate the FAIL_TO_PASS test fails: unresolved, not an error.
     sandbox.reset().unwrap();
-    let run = run_tests(&mut sandbox, &task, None, &options).unwrap();
+    let run = run_tests(sandbox, &task, None, &options).unwrap();
     assert_eq!(run.patch_applied, None);
     assert_eq!(run.grade.resolution, Some(Resolution::No), "{}", run.log);
     let status = &run.grade.report.tests_status.as_ref().unwrap();
@@ -131,7 +152,7 @@ fn run_tests_applies_patches_runs_and_grades_in_a_local_sandbox() {
     sandbox.reset().unwrap();
     let fuzzy = gold.replace(" def sub(a, b):", " def sub(a, b):  # changed");
     assert_ne!(fuzzy, gold);
-    let run = run_tests(&mut sandbox, &task, Some(&fuzzy), &options).unwrap();
+    let run = run_tests(sandbox, &task, Some(&fuzzy), &options).unwrap();
     assert_eq!(run.patch_applied, Some(true), "{}", run.apply_log);
     assert!(
         run.apply_log.contains("+ patch --batch"),
@@ -143,7 +164,7 @@ fn run_tests_applies_patches_runs_and_grades_in_a_local_sandbox() {
     // A patch that applies nowhere is an error: no resolution, no tests_status.
     sandbox.reset().unwrap();
     let bad = gold.replace("return a + b", "return a * b * c");
-    let run = run_tests(&mut sandbox, &task, Some(&bad), &options).unwrap();
+    let run = run_tests(sandbox, &task, Some(&bad), &options).unwrap();
     assert_eq!(run.patch_applied, Some(false), "{}", run.apply_log);
     assert!(run.log.starts_with(APPLY_PATCH_FAIL));
     assert_eq!(run.grade.resolution, None);
@@ -152,12 +173,12 @@ fn run_tests_applies_patches_runs_and_grades_in_a_local_sandbox() {
 
     // Tests that run past the timeout are an error too.
     sandbox.reset().unwrap();
-    let slow = self::task(&base, &test_patch, "sleep 30");
+    let slow = self::task(base, test_patch, "sleep 30");
     let quick = RunOptions {
         timeout: Duration::from_secs(1),
         ..RunOptions::default()
     };
-    let run = run_tests(&mut sandbox, &slow, Some(&gold), &quick).unwrap();
+    let run = run_tests(sandbox, &slow, Some(gold), &quick).unwrap();
     assert!(run.timed_out);
     assert!(run.log.contains(">>>>> Tests Timed Out"), "{}", run.log);
     assert_eq!(run.grade.resolution, None);
