@@ -589,7 +589,12 @@ pub fn candidate_task(
         base_commit: base.to_string(),
         patch: split.code,
         test_patch: split.test,
-        problem_statement: problem_statement(&pr.issues),
+        problem_statement: if pr.issues.is_empty() {
+            // Only when no issue is required: the pull request describes itself.
+            format!("{}\n{}\n", pr.title, pr.body.as_deref().unwrap_or_default())
+        } else {
+            problem_statement(&pr.issues)
+        },
         hints_text: String::new(),
         created_at: pr.created_at.clone().unwrap_or_default(),
         version: String::new(),
