@@ -637,3 +637,62 @@ fn mine_bad_input_is_a_one_line_error_naming_file_and_line() {
     );
     assert!(!out.exists(), "nothing is written on bad input");
 }
+
+/// What the sandbox's git can show: by default nothing after the base (truncated history), with
+/// `--history squash` one new commit, and with `--hack-inclusive` every later release too. The
+/// test command records `git log --all` of the sandbox; validation works in all three.
+#[test]
+fn mine_sanitises_the_sandbox_history_unless_hack_inclusive() {
+    let test = "mine_sanitises_the_sandbox_history_unless_hack_inclusive";
+    let dir = tempfile::tempdir().unwrap();
+    let Some((repo, _, prs, venv)) = setup(test, dir.path()) else {
+        return;
+    };
+    let path = path_with(&venv);
+    let history = |name: &str, extra: &[&str]| -> Vec<String> {
+        let log = dir.path().join(format!("{name}.log"));
+        let out = dir.path().join(format!("{name}.jsonl"));
+        let test_cmd = format!("git log --all --format=%s > {}; {TEST_CMD}", log.display());
+        let mut args = vec![
+            "--repo",
+            repo.to_str().unwrap(),
+            "--prs",
+            prs.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--test-cmd",
+            &test_cmd,
+            "--limit",
+            "1",
+        ];
+        args.extend(extra);
+        let result = mine(&path, &args);
+        assert!(result.status.success(), "{}", stderr(&result));
+        assert!(
+            stderr(&result).contains("benjaminp__six-1: accepted"),
+            "{name}: {}",
+            stderr(&result)
+        );
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    // Pull request 1 starts from 1.12.0, the first release.
+    assert_eq!(history("truncate", &[]), ["six 1.12.0"]);
+    assert_eq!(
+        history("squash", &["--history", "squash"]),
+        ["Initial commit"]
+    );
+    assert_eq!(
+        history("keep", &["--hack-inclusive"]),
+        [
+            "six 1.16.0",
+            "six 1.15.0",
+            "six 1.14.0",
+            "six 1.13.0",
+            "six 1.12.0"
+        ]
+    );
+}
