@@ -287,6 +287,17 @@ fn binary_and_submodule_changes_are_refused_with_their_path() {
             what: "binary file".to_owned()
         }
     );
+    let sub = format!("160000,{base},vendor/lib");
+    git(repo, &["update-index", "--add", "--cacheinfo", &sub]);
+    git(repo, &["commit", "-q", "-m", "submodule"]);
+    let with_sub = git(repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    assert_eq!(
+        diff_commits(repo, &target, &with_sub).unwrap().unwrap_err(),
+        Rejection::Unsupported {
+            path: "vendor/lib".to_owned(),
+            what: "submodule".to_owned()
+        }
+    );
 }
 
 fn pr(base: &str, merge: &str, issues: bool) -> PullRequest {
