@@ -32,6 +32,9 @@ pub enum Command {
         #[arg(long)]
         examples: PathBuf,
     },
+    /// Mine real tasks from merged pull requests: split each diff into code and test patch,
+    /// filter, validate in sandboxes (FAIL_TO_PASS, PASS_TO_PASS); resumes where it stopped.
+    Mine(crate::mine::MineArgs),
     /// Convert SWE-Lego's ShareGPT shape into lego trajectories.
     ImportSharegpt {
         #[arg(long)]
@@ -78,6 +81,7 @@ pub struct RenderArgs {
 
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
+        Command::Mine(args) => crate::mine::run(args),
         Command::Render { common, out } => {
             let (trajs, rendered) = render(&common)?;
             let examples: Vec<_> = rendered.iter().filter_map(|r| r.example.as_ref()).collect();

@@ -3,8 +3,10 @@
 //! Every command exits non-zero with a one-line error on bad input, naming the file, line or
 //! instance; machine-readable output goes to stdout or the `--out` file, progress to stderr.
 
+mod backend;
 mod data;
 mod eval;
+mod mine;
 mod model;
 mod repo;
 mod sandbox;

@@ -56,8 +56,8 @@ pub fn run(cmd: Command) -> Result<()> {
 }
 
 /// The repository a sandbox is made from, and how much of its history the sandbox gets.
-/// Sandboxes hold a sanitised copy by default (no "Git hacking"); `--history keep` is the
-/// hack-inclusive mode, for measuring how much leaking matters.
+/// Sandboxes hold a sanitised copy by default (no "Git hacking"); `--hack-inclusive` keeps the
+/// whole history, for measuring how much leaking matters.
 #[derive(Debug, clap::Args)]
 pub struct SandboxRepo {
     /// The repository (work tree or `.git`).
@@ -67,10 +67,37 @@ pub struct SandboxRepo {
     /// expression.
     #[arg(long, default_value = "HEAD")]
     pub base: String,
-    /// What the sandbox's `.git` holds: squash (one commit holding the base tree), truncate (the
-    /// base and its ancestors) or keep (the whole history, hack-inclusive).
-    #[arg(long, default_value = "squash")]
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// What a sandbox's `.git` holds of the history before its base commit.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// `truncate`: the base and its ancestors, same commit ids (so a task's `base_commit` names
+    /// the sandbox's HEAD); `squash`: one new commit holding the base tree (SWE-smith's re-init).
+    #[arg(long, default_value = "truncate", value_parser = history_mode)]
     pub history: SanitizeMode,
+    /// Keep the whole history, future commits included (hack-inclusive, for measuring leaks).
+    #[arg(long)]
+    pub hack_inclusive: bool,
+}
+
+impl HistoryArgs {
+    pub fn mode(&self) -> SanitizeMode {
+        if self.hack_inclusive {
+            SanitizeMode::Keep
+        } else {
+            self.history
+        }
+    }
+}
+
+fn history_mode(s: &str) -> Result<SanitizeMode, String> {
+    match s.parse()? {
+        SanitizeMode::Keep => Err("use --hack-inclusive to keep the whole history".to_owned()),
+        mode => Ok(mode),
+    }
 }
 
 impl SandboxRepo {
@@ -97,8 +124,9 @@ impl SandboxRepo {
             }
             return Ok(PreparedRepo::Plain(self.repo.clone()));
         }
+        let mode = self.history.mode();
         let options = SanitizeOptions {
-            mode: self.history,
+            mode,
             ..SanitizeOptions::default()
         };
         let copy = sanitized_copy(&self.repo, &self.base, &options).with_context(|| {
@@ -106,7 +134,7 @@ impl SandboxRepo {
                 "cannot prepare {} at `{}` ({} history)",
                 self.repo.display(),
                 self.base,
-                self.history
+                mode
             )
         })?;
         Ok(PreparedRepo::Sanitized(copy))

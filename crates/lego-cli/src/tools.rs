@@ -2,13 +2,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::{Subcommand, ValueEnum};
-use lego_sandbox::{
-    BaseImageOptions, DockerBackend, DockerSandbox, EnvSpec, LocalOptions, LocalSandbox, Sandbox,
-    SandboxConfig, ToolState, build_env_image, ensure_base_image, tool_call,
-};
+use clap::Subcommand;
+use lego_sandbox::{ToolState, tool_call};
 use serde_json::{Value, json};
 
+use crate::backend::{Backend, Starter};
 use crate::repo::SandboxRepo;
 
 #[derive(Debug, Subcommand)]
@@ -34,12 +32,6 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    Local,
-    Docker,
-}
-
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Replay {
@@ -61,15 +53,10 @@ fn replay(
 ) -> Result<()> {
     let calls = read_actions(actions)?;
     let prepared = source.prepare()?;
-    let repo = &prepared.path();
-    let mut sandbox: Box<dyn Sandbox> = match backend {
-        Backend::Local => Box::new(
-            LocalSandbox::start(repo, LocalOptions::default()).with_context(|| {
-                format!("failed to start a local sandbox on {}", repo.display())
-            })?,
-        ),
-        Backend::Docker => Box::new(docker_sandbox(repo, source.name(), install)?),
-    };
+    let repo = prepared.path();
+    let mut sandbox = Starter::new(backend, install)?
+        .start(&repo, source.name().as_deref())
+        .with_context(|| format!("failed to start a sandbox on {}", source.repo.display()))?;
     let mut state = ToolState::default();
     let mut lines = Vec::with_capacity(calls.len());
     for (name, arguments) in &calls {
@@ -103,26 +90,6 @@ fn replay(
         out.display()
     )?;
     Ok(())
-}
-
-/// A container from the environment image of `repo`, built (or found cached) on the base image.
-fn docker_sandbox(
-    repo: &Path,
-    name: Option<String>,
-    install: Vec<String>,
-) -> Result<DockerSandbox> {
-    let docker = DockerBackend::connect().context("cannot reach the Docker engine")?;
-    let base = ensure_base_image(&docker, &BaseImageOptions::default())
-        .context("cannot make the base image")?;
-    let spec = EnvSpec {
-        repo_dir: repo.to_owned(),
-        name,
-        install,
-    };
-    let env = build_env_image(&docker, &base, &spec)
-        .with_context(|| format!("cannot build the image of {}", repo.display()))?;
-    DockerSandbox::start(&docker, &env.tag, SandboxConfig::default())
-        .with_context(|| format!("failed to start a container from {}", env.tag))
 }
 
 /// The calls of an actions file: name and arguments as JSON text.

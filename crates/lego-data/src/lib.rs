@@ -22,17 +22,23 @@
 //!   it ([`SanitizeMode::Squash`]: one commit; [`SanitizeMode::Truncate`]: the base's ancestry;
 //!   [`SanitizeMode::Keep`]: everything, for measuring leaks), on `gix` without a network client,
 //!   async runtime or checkout filters.
+//! - Mining: [`PullRequest`] (GitHub's shape plus the issues it resolves), [`diff_commits`]
+//!   (a `git apply`-able diff between two commits, on gix with a Myers line diff of our own),
+//!   [`split_patch`] into code and test patch by [`TestPatterns`], and [`candidate_task`], the
+//!   task a pull request would make after the filters ([`Rejection`] says why not).
 //! - Examples: [`example_trajectories`], a handful of hand-written episodes bundled for tests,
 //!   demos and benches.
 //!
 //! This crate deliberately links neither libtorch (`tch`), Docker (`bollard`) nor an async
 //! runtime (`tokio`), and starts no process: it is the light crate any downstream user can take
-//! alone. It does not run tests or validate mined tasks (that needs a sandbox).
+//! alone. It does not run tests or validate mined tasks (that needs a sandbox: `lego-sandbox`'s
+//! `validate`).
 
 mod curriculum;
 mod error;
 mod examples;
 mod jsonl;
+mod mine;
 mod pyjson;
 mod render;
 mod sanitize;
@@ -49,6 +55,11 @@ pub use examples::example_trajectories;
 pub use jsonl::{
     JsonlAppender, ReadOptions, ReadReport, ResumeState, SkippedLine, completed_ids, jsonl_records,
     read_jsonl, resume_state, write_atomic, write_jsonl,
+};
+pub use mine::{
+    DEFAULT_TEST_PATTERNS, FileDiff, GitRef, LinkedIssue, MineOptions, PullRequest, Rejection,
+    RepoRef, SplitPatch, TestPatterns, candidate_task, diff_commits, diff_text, instance_id,
+    problem_statement, repo_name, split_patch,
 };
 pub use pyjson::python_json;
 pub use render::{

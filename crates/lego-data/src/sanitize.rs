@@ -286,7 +286,7 @@ fn check_out_is_free(out: &Path) -> Result<()> {
     }
 }
 
-fn resolve_commit(src: &gix::Repository, repo: &Path, rev: &str) -> Result<ObjectId> {
+pub(crate) fn resolve_commit(src: &gix::Repository, repo: &Path, rev: &str) -> Result<ObjectId> {
     let unknown =
         |source: Option<Box<dyn std::error::Error + Send + Sync>>| Error::UnknownRevision {
             rev: rev.to_owned(),

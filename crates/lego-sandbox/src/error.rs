@@ -52,6 +52,14 @@ pub enum Error {
         instance_id: String,
         message: String,
     },
+    /// What a sandbox is made from could not be prepared (a [`Pool`](crate::Pool) factory's
+    /// own work before it starts one, such as copying the repository at a commit).
+    #[error("failed to prepare {what}")]
+    Prepare {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -31,7 +31,10 @@
 //!   [`parser_for_task`]), its grading rules and per-instance report ([`grade`], [`Grade`],
 //!   [`InstanceReport`]), matched against the `swebench` package itself by the parity tests;
 //!   [`run_tests`] applies a candidate patch and a task's test patch in any sandbox, runs its
-//!   tests between SWE-bench's log markers with a timeout, and grades the log.
+//!   tests between SWE-bench's log markers with a timeout, and grades the log; [`validate`]
+//!   runs a task candidate's tests before and after its code patch (repeatedly where asked,
+//!   dropping flaky tests) and derives FAIL_TO_PASS and PASS_TO_PASS, or says why the candidate
+//!   is rejected.
 //!
 //! ## Implementing a backend
 //!

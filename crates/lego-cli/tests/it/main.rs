@@ -5,6 +5,7 @@
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod mine;
 mod model;
 
 use std::path::{Path, PathBuf};
@@ -653,9 +654,10 @@ fn repo_sanitize_prints_a_report_and_refuses_bad_input_in_one_line() {
     );
 }
 
-/// A sandbox gets the repository at `--base` with its history sanitised: by default nothing of
-/// a later commit can be found from inside (not by `git log --all`, not by reading any object);
-/// `--history truncate` keeps the ancestors; `--history keep` (hack-inclusive) keeps it all.
+/// A sandbox gets the repository at `--base` with its history sanitised: by default (truncate)
+/// the base and its ancestors and nothing of a later commit can be found from inside (not by
+/// `git log --all`, not by reading any object); `--history squash` keeps one new commit;
+/// `--hack-inclusive` keeps it all.
 #[test]
 fn tools_replay_sandboxes_hold_sanitised_history_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
@@ -684,7 +686,7 @@ fn tools_replay_sandboxes_hold_sanitised_history_unless_asked() {
     )
     .unwrap();
     let out = dir.path().join("obs.jsonl");
-    let run = |backend: &str, history: Option<&str>| -> Option<String> {
+    let run = |backend: &str, history: &[&str]| -> Option<String> {
         let mut args = vec![
             "tools",
             "replay",
@@ -699,9 +701,7 @@ fn tools_replay_sandboxes_hold_sanitised_history_unless_asked() {
             "--out",
             out.to_str().unwrap(),
         ];
-        if let Some(h) = history {
-            args.extend(["--history", h]);
-        }
+        args.extend(history);
         let result = lego(&args);
         if backend == "docker"
             && !result.status.success()
@@ -720,19 +720,19 @@ fn tools_replay_sandboxes_hold_sanitised_history_unless_asked() {
         Some(lines[0]["observation"].as_str().unwrap().to_owned())
     };
     for backend in ["local", "docker"] {
-        let Some(squash) = run(backend, None) else {
+        let Some(truncate) = run(backend, &[]) else {
             continue;
         };
-        assert!(
-            squash.starts_with("x = 2\nInitial commit \n0\n"),
-            "{backend}: {squash}"
-        );
-        let truncate = run(backend, Some("truncate")).unwrap();
         assert!(
             truncate.starts_with("x = 2\nsecond first \n0\n"),
             "{backend}: {truncate}"
         );
-        let keep = run(backend, Some("keep")).unwrap();
+        let squash = run(backend, &["--history", "squash"]).unwrap();
+        assert!(
+            squash.starts_with("x = 2\nInitial commit \n0\n"),
+            "{backend}: {squash}"
+        );
+        let keep = run(backend, &["--hack-inclusive"]).unwrap();
         assert!(keep.starts_with("x = 2\n"), "{backend}: {keep}");
         assert!(
             keep.contains("the fix FUTURE_FIX_MARKER"),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod jsonl;
+mod mine;
 mod render;
 mod sanitize;
 mod sharegpt;

@@ -1,11 +1,14 @@
 //! Test running and grading the SWE-bench way: log parsers (`parsers.rs`), the grading rules
 //! and report (`grade.rs`), running a task's tests in any [`Sandbox`](crate::Sandbox)
-//! (`run.rs`), and dropping flaky tests over repeated runs (`flaky.rs`).
+//! (`run.rs`), dropping flaky tests over repeated runs (`flaky.rs`), and validating a task
+//! candidate: FAIL_TO_PASS and PASS_TO_PASS from runs before and after its code patch
+//! (`validate.rs`).
 
 mod flaky;
 mod grade;
 mod parsers;
 mod run;
+mod validate;
 
 pub use flaky::{Stability, run_tests_repeatedly, stability};
 pub use grade::{
@@ -21,6 +24,7 @@ pub use parsers::{
 };
 
 pub use run::{APPLY_COMMANDS, RunOptions, TestRun, eval_script, patch_files, run_tests};
+pub use validate::{ValidateOptions, Validation, validate};
 
 #[cfg(test)]
 mod tests;

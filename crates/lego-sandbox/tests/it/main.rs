@@ -20,6 +20,7 @@ mod pypi;
 mod repo;
 mod run;
 mod tools;
+mod validate;
 
 use std::path::PathBuf;
 

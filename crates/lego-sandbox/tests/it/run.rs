@@ -19,7 +19,7 @@ const TEST_ADD: &str = "import unittest\n\nfrom calc import add\n\n\nclass T(uni
 const TEST_SUB: &str = "import unittest\n\nfrom calc import sub\n\n\nclass T(unittest.TestCase):\n    \
                         def test_sub(self):\n        self.assertEqual(sub(2, 1), 1)\n";
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -34,7 +34,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// The repository (buggy `sub`), its test patch (adds `test_sub`) and its gold patch.
-fn make_repo(dir: &Path) -> (String, String, String) {
+pub(crate) fn make_repo(dir: &Path) -> (String, String, String) {
     std::fs::create_dir_all(dir.join("tests")).unwrap();
     std::fs::write(dir.join("calc.py"), CALC).unwrap();
     std::fs::write(dir.join("tests/__init__.py"), "").unwrap();
@@ -64,7 +64,7 @@ fn make_repo(dir: &Path) -> (String, String, String) {
     (base, test_patch, gold)
 }
 
-fn task(base: &str, test_patch: &str, test_cmd: &str) -> Task {
+pub(crate) fn task(base: &str, test_patch: &str, test_cmd: &str) -> Task {
     serde_json::from_value(json!({
         "instance_id": "demo__calc-1",
         "base_commit": base,
