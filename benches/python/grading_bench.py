@@ -44,7 +44,7 @@ def main() -> None:
     start = time.perf_counter()
     for round_ in range(rounds):
         for spec, prediction, log in work:
-            report = get_eval_report(spec, prediction, log)
+            report = get_eval_report(spec, prediction, log, include_tests_status=True)
             if round_ == 0 and report[spec.instance_id]["resolved"]:
                 resolved += 1
     seconds = time.perf_counter() - start
