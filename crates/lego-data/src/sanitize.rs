@@ -3,7 +3,7 @@
 //!
 //! The output is built fresh rather than copied and pruned: a new `.git` whose object database
 //! holds exactly the objects reachable from what the chosen [`SanitizeMode`] keeps (written by us
-//! as loose objects, each re-hashed on the way), one branch, `HEAD` on it, and nothing else: no
+//! into one pack, each re-hashed on the way), one branch, `HEAD` on it, and nothing else: no
 //! tags, remotes, reflogs, stash, notes, `packed-refs`, `FETCH_HEAD`/`ORIG_HEAD` or config copied
 //! from the source. Pruning a copy is where leaks hide (a forgotten reflog, a pack that still
 //! holds an unreachable blob); a database that only ever received reachable objects cannot leak.
@@ -21,10 +21,12 @@ use gix::ObjectId;
 use gix::bstr::BStr;
 #[cfg(not(unix))]
 use gix::bstr::ByteSlice as _;
-use gix::objs::{Find as _, Kind, Write as _};
+use gix::objs::{Find as _, Kind};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+
+mod pack;
 
 /// What [`sanitize_repo`] keeps of the history before the base commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -238,11 +240,18 @@ fn build(
             } else {
                 copier.truncate(base_id)?
             };
+            let Copier {
+                dst,
+                commits,
+                objects,
+                shallow,
+                ..
+            } = copier;
+            dst.finish()?;
             let ref_path = git_dir.join("refs/heads").join(&options.branch);
             write_file(&ref_path, format!("{head}\n").as_bytes())?;
-            if !copier.shallow.is_empty() {
-                let mut lines: Vec<String> =
-                    copier.shallow.iter().map(|id| id.to_string()).collect();
+            if !shallow.is_empty() {
+                let mut lines: Vec<String> = shallow.iter().map(|id| id.to_string()).collect();
                 lines.sort();
                 write_file(
                     &git_dir.join("shallow"),
@@ -251,8 +260,8 @@ fn build(
             }
             report.head = head.to_string();
             report.branch = Some(options.branch.clone());
-            report.commits = copier.commits;
-            report.objects = copier.objects;
+            report.commits = commits;
+            report.objects = objects;
             head
         }
     };
@@ -349,11 +358,11 @@ fn init_git_dir(git_dir: &Path, branch: &str) -> Result<()> {
     write_file(&git_dir.join("config"), config.as_bytes())
 }
 
-/// Copies objects from the source into the output's fresh loose object database, each re-hashed
-/// on the way so a replaced or corrupt object cannot slip in under another id.
+/// Copies objects from the source into the output's fresh object database (one pack), each
+/// re-hashed on the way so a replaced or corrupt object cannot slip in under another id.
 struct Copier<'a> {
     src: &'a gix::Repository,
-    dst: gix::odb::loose::Store,
+    dst: pack::PackWriter,
     seen: HashSet<ObjectId>,
     buf: Vec<u8>,
     commits: usize,
@@ -372,7 +381,7 @@ impl<'a> Copier<'a> {
             .unwrap_or_default();
         Ok(Copier {
             src,
-            dst: gix::odb::loose::Store::at(git_dir.join("objects"), src.object_hash()),
+            dst: pack::PackWriter::new(git_dir, src.object_hash())?,
             seen: HashSet::new(),
             buf: Vec::new(),
             commits: 0,
@@ -400,10 +409,7 @@ impl<'a> Copier<'a> {
 
     /// Write what `self.buf` holds, checking it hashes to `id`.
     fn write(&mut self, kind: Kind, id: ObjectId) -> Result<()> {
-        let written = self
-            .dst
-            .write_buf(kind, &self.buf)
-            .map_err(|e| git_error(format!("failed to write object {id}"), e))?;
+        let written = self.dst.write(kind, &self.buf)?;
         if written != id {
             return Err(Error::invalid(
                 format!("object {id}"),
@@ -474,10 +480,10 @@ impl<'a> Copier<'a> {
             extra_headers: Vec::new(),
         };
         self.copy_tree(tree)?;
-        let id = self
-            .dst
-            .write(&commit)
-            .map_err(|e| git_error("failed to write the squashed commit", e))?;
+        let mut bytes = Vec::new();
+        gix::objs::WriteTo::write_to(&commit, &mut bytes)
+            .map_err(|e| git_error("failed to serialise the squashed commit", e))?;
+        let id = self.dst.write(Kind::Commit, &bytes)?;
         self.objects += 1;
         self.commits = 1;
         Ok(id)
