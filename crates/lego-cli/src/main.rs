@@ -5,6 +5,8 @@
 
 mod data;
 mod eval;
+mod export;
+mod hf_dataset;
 mod model;
 mod repo;
 mod sandbox;
