@@ -6,12 +6,13 @@
 //! the accumulation window and divided by its trained tokens), same CPU thread count, f32.
 //!
 //! The examples are the bundled demo trajectories rendered with Qwen3's tokenizer and their error
-//! masks, each cut at four lengths (384 to 3072 tokens) so lengths spread, token ids renumbered
+//! masks, each whole and cut at 60% and 80% of its length so lengths spread (2k to 6k tokens; a
+//! cut with no trained token left is dropped), token ids renumbered
 //! onto the few hundred the data uses (as the overfit test does) so a vocabulary of 8192 holds
 //! them. A step is 8 sequences. The PyTorch loop (`benches/python/sft_bench.py`) runs
 //! micro-batches of 4, right-padded with an attention mask, as a plain loop does; lego runs once
 //! the same way (padded, no mask needed: right padding under causal attention) and once packed
-//! (its default: whole examples in rows of up to 4096 tokens, block-diagonal attention, no
+//! (its default: whole examples in rows of up to 8192 tokens, block-diagonal attention, no
 //! padding). tokens/s counts real tokens only; the first step of each run is a warm-up and is not
 //! timed. The per-step losses of all three runs must agree, which checks they trained the same
 //! thing.
@@ -32,10 +33,10 @@ const CONFIG: &str = r#"{
   "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 32, "rope_theta": 1000000.0,
   "max_position_embeddings": 8192, "tie_word_embeddings": true, "initializer_range": 0.02
 }"#;
-const CUTS: [usize; 4] = [384, 768, 1536, 3072];
+const CUTS: [f64; 3] = [0.6, 0.8, 1.0];
 const GLOBAL_BATCH: usize = 8;
 const MICRO_BATCH: usize = 4;
-const PACK_LEN: usize = 4096;
+const PACK_LEN: usize = 8192;
 const EPOCHS: usize = 2;
 
 pub fn run() -> Result<()> {
@@ -187,7 +188,7 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-/// The demo examples cut at [`CUTS`] tokens (each cut kept when the example is that long),
+/// The demo examples cut at [`CUTS`] of their length (a cut kept while it has a trained token),
 /// token ids renumbered onto `0..n`.
 fn bench_set(tok: &Tokenizer) -> Result<Vec<Example>> {
     let mut trajs = example_trajectories();
@@ -198,8 +199,9 @@ fn bench_set(tok: &Tokenizer) -> Result<Vec<Example>> {
     let mut vocab = BTreeMap::new();
     let mut out = Vec::new();
     for e in &rendered {
-        for &cut in &CUTS {
-            if cut > e.input_ids.len() {
+        for &fraction in &CUTS {
+            let cut = (e.input_ids.len() as f64 * fraction).round() as usize;
+            if cut > PACK_LEN {
                 continue;
             }
             let mut input_ids = Vec::with_capacity(cut);
