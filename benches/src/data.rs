@@ -6,21 +6,20 @@
 //! single-threaded Python) and once on all cores; the reference renders it with
 //! `benches/python/render_bench.py`.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use lego_data::{
     RenderOptions, Role, Tokenizer, Trajectory, annotate_steps, example_trajectories, render_all,
     render_example, write_jsonl,
 };
 
+use crate::python::{self, env_path, tempfile_dir};
+
 const REPEATS: usize = 3;
 
 pub fn run() -> Result<()> {
     let tokenizer_path = env_path("LEGO_TOKENIZER")?;
-    let python = env_path("LEGO_PYTHON")?;
     let tok = Tokenizer::from_file(&tokenizer_path)?;
     let trajs = bench_set();
     let dir = tempfile_dir()?;
@@ -47,28 +46,20 @@ pub fn run() -> Result<()> {
     let lego_all = start.elapsed().as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/render_bench.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(&tokenizer_path)
-        .arg(&input)
-        .arg(REPEATS.to_string())
-        .output()
-        .with_context(|| format!("cannot run {}", script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let reference: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let reference = python::run_json(
+        "render_bench.py",
+        [
+            tokenizer_path.as_os_str(),
+            input.as_os_str(),
+            REPEATS.to_string().as_ref(),
+        ],
+    )?;
     let ref_tokens = reference["tokens"].as_u64().unwrap_or(0) as usize;
     if ref_tokens != tokens {
         bail!("token counts differ: lego {tokens}, transformers {ref_tokens}");
     }
-    let with_masks = reference["with_masks_s"].as_f64().unwrap_or(f64::NAN);
-    let ids_only = reference["ids_only_s"].as_f64().unwrap_or(f64::NAN);
+    let with_masks = python::f64_field(&reference, "with_masks_s");
+    let ids_only = python::f64_field(&reference, "ids_only_s");
 
     let rate = |secs: f64| tokens as f64 / secs;
     println!(
@@ -92,19 +83,6 @@ pub fn run() -> Result<()> {
     row(&format!("lego render_all, {threads} threads"), lego_all);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-pub(crate) fn env_path(var: &str) -> Result<PathBuf> {
-    match std::env::var_os(var) {
-        Some(v) if !v.is_empty() => Ok(PathBuf::from(v)),
-        _ => bail!("{var} is not set: run through `cargo xtask bench`"),
-    }
-}
-
-pub(crate) fn tempfile_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("lego-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 /// Each example repeated into episodes of 1..=6 times its steps.

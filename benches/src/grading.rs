@@ -8,7 +8,6 @@
 //! harness does per instance; both must agree on which cases resolve.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -16,14 +15,13 @@ use lego_data::Task;
 use lego_sandbox::{END_TEST_OUTPUT, GradeOptions, START_TEST_OUTPUT, grade};
 use serde_json::{Value, json};
 
-use crate::data::{env_path, tempfile_dir};
+use crate::python::{self, tempfile_dir};
 
 const ROUNDS: usize = 20;
 const LARGE_TESTS: usize = 20_000;
 const LARGE_LISTED: usize = 2_000;
 
 pub fn run() -> Result<()> {
-    let python = env_path("LEGO_PYTHON")?;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/lego-sandbox/tests/data");
     let dir = tempfile_dir()?.join("grading-bench");
     std::fs::create_dir_all(&dir)?;
@@ -86,23 +84,15 @@ pub fn run() -> Result<()> {
     }
     let lego = start.elapsed().as_secs_f64();
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/grading_bench.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(&cases_path)
-        .arg(&dir)
-        .arg(ROUNDS.to_string())
-        .output()
-        .with_context(|| format!("cannot run {}", script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let reference: Value = serde_json::from_slice(&out.stdout)?;
-    let ref_seconds = reference["seconds"].as_f64().unwrap_or(f64::NAN);
+    let reference = python::run_json(
+        "grading_bench.py",
+        [
+            cases_path.display().to_string(),
+            dir.display().to_string(),
+            ROUNDS.to_string(),
+        ],
+    )?;
+    let ref_seconds = python::f64_field(&reference, "seconds");
     if reference["resolved"].as_u64() != Some(resolved) {
         bail!(
             "the two sides disagree: lego resolved {resolved} cases, swebench {}",

@@ -6,6 +6,8 @@
 //!   `apply_chat_template` with the fast tokenizer, on the same template, tokenizer and data.
 //! - `model`: Qwen3 prefill and greedy decode (lego-model) against transformers' forward and
 //!   `generate`, on the same small model and CPU threads.
+//! - `sft`: training tokens/s of lego-sft (packed, and padded) against a plain PyTorch +
+//!   transformers training loop, on the same tiny model, examples, step plan and CPU threads.
 //! - `sanitize`: history sanitisation (squash, truncate) of a repository of thousands of commits
 //!   against `git` doing the same by hand (SWE-smith's re-init; clone + reflog expire + gc).
 //! - `grading`: reading, parsing and grading test logs (lego-sandbox) against the `swebench`
@@ -19,15 +21,17 @@
 mod data;
 mod grading;
 mod model;
+mod python;
 mod sandbox;
 mod sanitize;
+mod sft;
 
 use anyhow::{Result, bail};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which: Vec<&str> = if args.is_empty() {
-        vec!["data", "model", "sanitize", "grading", "sandbox"]
+        vec!["data", "model", "sft", "sanitize", "grading", "sandbox"]
     } else {
         args.iter().map(String::as_str).collect()
     };
@@ -35,11 +39,12 @@ fn main() -> Result<()> {
         match bench {
             "data" => data::run()?,
             "model" => model::run()?,
+            "sft" => sft::run()?,
             "sanitize" => sanitize::run()?,
             "grading" => grading::run()?,
             "sandbox" => sandbox::run()?,
             other => bail!(
-                "unknown benchmark `{other}` (known: data, model, sanitize, grading, sandbox)"
+                "unknown benchmark `{other}` (known: data, model, sft, sanitize, grading, sandbox)"
             ),
         }
     }

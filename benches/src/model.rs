@@ -7,14 +7,13 @@
 //! ids must agree, which also checks both ran the same model. Each side reports its best of
 //! `ROUNDS` measurements.
 
-use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use lego_model::tch::{self, Kind, Tensor};
 use lego_model::{GenerateOptions, LoadOptions, Qwen3Config, Qwen3Model, generate};
 
-use crate::data::{env_path, tempfile_dir};
+use crate::python::{self, tempfile_dir};
 
 const CONFIG: &str = r#"{
   "vocab_size": 8192, "hidden_size": 256, "intermediate_size": 768, "num_hidden_layers": 4,
@@ -30,7 +29,6 @@ const PROMPT: i64 = 32;
 const NEW_TOKENS: usize = 128;
 
 pub fn run() -> Result<()> {
-    let python = env_path("LEGO_PYTHON")?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     tch::set_num_threads(threads as i32);
     let config = Qwen3Config::from_json_str(CONFIG)?;
@@ -81,28 +79,18 @@ pub fn run() -> Result<()> {
         lego_generate = lego_generate.min(start.elapsed().as_secs_f64());
     }
 
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/model_bench.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(&dir)
-        .args([
+    let reference = python::run_json(
+        "model_bench.py",
+        [
+            dir.display().to_string(),
             threads.to_string(),
             PREFILL.to_string(),
             REPEATS.to_string(),
             NEW_TOKENS.to_string(),
             ROUNDS.to_string(),
             serde_json::to_string(&prompt)?,
-        ])
-        .output()
-        .with_context(|| format!("cannot run {}", script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let reference: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        ],
+    )?;
     let ref_ids: Vec<i64> = serde_json::from_value(reference["ids"].clone())?;
     if ref_ids != ours[0] {
         bail!(
@@ -110,8 +98,8 @@ pub fn run() -> Result<()> {
             ours[0]
         );
     }
-    let ref_prefill = reference["prefill_s"].as_f64().unwrap_or(f64::NAN);
-    let ref_generate = reference["generate_s"].as_f64().unwrap_or(f64::NAN);
+    let ref_prefill = python::f64_field(&reference, "prefill_s");
+    let ref_generate = python::f64_field(&reference, "generate_s");
 
     let prefill_tokens = (PREFILL as usize * REPEATS) as f64;
     println!(

@@ -5,7 +5,8 @@
 //!   environment that makes them visible.
 //! - `ci`: format, lint, layering invariants and every test, on a fresh machine (the Docker tests
 //!   required wherever an engine is configured).
-//! - `demo`: the main job on built-in defaults.
+//! - `demo`: the main job on built-in defaults: render the bundled trajectories, then train a tiny
+//!   Qwen3 on them and show the loss curve.
 //! - `bench`: lego against the reference implementations, in one run.
 //! - `env`: prints the bootstrap environment as shell `export` lines.
 
@@ -14,6 +15,7 @@
 
 mod bootstrap;
 mod cmd;
+mod demo;
 mod sandbox_image;
 mod tasks;
 
@@ -37,7 +39,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         "ci" => tasks::ci(rest),
-        "demo" => tasks::demo(rest),
+        "demo" => demo::run(rest),
         "bench" => tasks::bench(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

@@ -1,6 +1,5 @@
-//! `ci`, `demo` and `bench`: each bootstraps first, then runs under the bootstrap environment.
+//! `ci` and `bench`: each bootstraps first, then runs under the bootstrap environment.
 
-use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -111,54 +110,6 @@ fn check_layering(env: &BootEnv) -> Result<()> {
         }
     }
     Ok(())
-}
-
-pub fn demo(args: &[String]) -> Result<()> {
-    if let Some(arg) = args.first() {
-        bail!("`cargo xtask demo` takes no arguments, got `{arg}`");
-    }
-    let env = bootstrap::run()?;
-    let root = workspace_root();
-    let out_dir = root.join("target").join("demo");
-    std::fs::create_dir_all(&out_dir)?;
-    let examples = root.join("crates/lego-data/data/examples.jsonl");
-    let rendered = out_dir.join("examples.rendered.jsonl");
-    eprintln!("demo: rendering the bundled example trajectories with the Qwen3 chat format");
-    lego(
-        &env,
-        &["data", "render", "--tokenizer"],
-        &[&env.tokenizer],
-        |c| {
-            c.arg("--input").arg(&examples).arg("--out").arg(&rendered);
-        },
-    )?;
-    lego(
-        &env,
-        &["data", "stats", "--tokenizer"],
-        &[&env.tokenizer],
-        |c| {
-            c.arg("--input").arg(&examples);
-        },
-    )?;
-    eprintln!("demo: rendered examples written to {}", rendered.display());
-    Ok(())
-}
-
-/// Runs the release `lego` binary under the bootstrap environment.
-fn lego(
-    env: &BootEnv,
-    args: &[&str],
-    paths: &[&Path],
-    more: impl FnOnce(&mut Command),
-) -> Result<()> {
-    let mut c = cmd::cargo();
-    c.args(["run", "--quiet", "--release", "--package", "lego-cli", "--"])
-        .args(args);
-    for p in paths {
-        c.arg(p);
-    }
-    more(&mut c);
-    cmd::run(with_env(&mut c, env))
 }
 
 pub fn bench(args: &[String]) -> Result<()> {

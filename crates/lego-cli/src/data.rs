@@ -8,6 +8,8 @@ use lego_data::{
     write_jsonl,
 };
 
+use crate::export;
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render trajectories to token ids and loss labels (one JSON object per kept trajectory).
@@ -35,6 +37,9 @@ pub enum Command {
     /// Mine real tasks from merged pull requests: split each diff into code and test patch,
     /// filter, validate in sandboxes (FAIL_TO_PASS, PASS_TO_PASS); resumes where it stopped.
     Mine(crate::mine::MineArgs),
+    /// Write the rendered, masked, tokenised examples for TRL's SFTTrainer or LLaMA-Factory
+    /// (a `datasets.load_from_disk` directory with the same tokens and loss positions).
+    Export(ExportArgs),
     /// Convert SWE-Lego's ShareGPT shape into lego trajectories.
     ImportSharegpt {
         #[arg(long)]
@@ -77,6 +82,38 @@ pub struct RenderArgs {
     /// Skip malformed input lines (counted on stderr) instead of failing.
     #[arg(long)]
     skip_malformed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// `trl` (input_ids, labels, assistant_masks) or `llamafactory` (input_ids, attention_mask,
+    /// labels, for `tokenized_path`).
+    #[arg(long, value_enum)]
+    format: export::Format,
+    /// Rendered examples (from `lego data render`), or trajectories with `--tokenizer`.
+    #[arg(long)]
+    input: PathBuf,
+    /// Render `--input` as trajectories with this `tokenizer.json` first.
+    #[arg(long)]
+    tokenizer: Option<PathBuf>,
+    /// The trajectories are in SWE-Lego's ShareGPT shape (with `--tokenizer`).
+    #[arg(long)]
+    sharegpt: bool,
+    /// Train on error steps and `turn_mask` turns too (with `--tokenizer`; the ablation).
+    #[arg(long)]
+    no_error_mask: bool,
+    /// Leave out examples longer than this, as `lego sft train` does with its `max_len`.
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Number of curriculum tiers (with `--tokenizer`).
+    #[arg(long, default_value_t = 3)]
+    tiers: usize,
+    /// Only the examples of this curriculum tier (one export per stage).
+    #[arg(long)]
+    tier: Option<usize>,
+    /// The output directory (replaced if it holds an earlier export).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 pub fn run(cmd: Command) -> Result<()> {
@@ -136,6 +173,7 @@ pub fn run(cmd: Command) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&plan)?);
             Ok(())
         }
+        Command::Export(args) => export_cmd(&args),
         Command::ImportSharegpt { input, out } => {
             let (records, _) = read_jsonl::<ShareGptRecord>(&input, &ReadOptions::default())?;
             let tools = openhands_tools();
@@ -159,6 +197,61 @@ pub fn run(cmd: Command) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn export_cmd(args: &ExportArgs) -> Result<()> {
+    let mut examples = match &args.tokenizer {
+        Some(tokenizer) => {
+            let render_args = RenderArgs {
+                tokenizer: tokenizer.clone(),
+                input: args.input.clone(),
+                sharegpt: args.sharegpt,
+                no_error_mask: args.no_error_mask,
+                max_len: args.max_len,
+                truncate: false,
+                tiers: args.tiers,
+                skip_malformed: false,
+            };
+            let (_, rendered) = render(&render_args)?;
+            rendered.into_iter().filter_map(|r| r.example).collect()
+        }
+        None => {
+            if args.sharegpt || args.no_error_mask {
+                bail!("--sharegpt and --no-error-mask apply to trajectories: pass --tokenizer too");
+            }
+            read_jsonl::<lego_data::Example>(&args.input, &ReadOptions::default())?.0
+        }
+    };
+    let read = examples.len();
+    // The trainer's rule: 2 to max_len tokens.
+    let max_len = args.max_len.unwrap_or(usize::MAX);
+    examples.retain(|e| (2..=max_len).contains(&e.input_ids.len()));
+    let too_long = read - examples.len();
+    if let Some(tier) = args.tier {
+        if let Some(e) = examples.iter().find(|e| e.tier.is_none()) {
+            bail!(
+                "example {} has no tier; render it with `lego data render` to select --tier",
+                e.instance_id
+            );
+        }
+        examples.retain(|e| e.tier == Some(tier));
+    }
+    if examples.is_empty() {
+        bail!(
+            "nothing to export from {}: no example left",
+            args.input.display()
+        );
+    }
+    let done = export::export(&examples, args.format, &args.input, &args.out)?;
+    eprintln!(
+        "exported {} examples ({} tokens, {} trained; {too_long} left out by length) for {} to {}",
+        done.rows,
+        done.tokens,
+        done.trained,
+        args.format.name(),
+        args.out.display()
+    );
+    Ok(())
 }
 
 fn read_trajectories(path: &Path, sharegpt: bool, skip_malformed: bool) -> Result<Vec<Trajectory>> {

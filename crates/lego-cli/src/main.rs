@@ -6,6 +6,8 @@
 mod backend;
 mod data;
 mod eval;
+mod export;
+mod hf_dataset;
 mod mine;
 mod model;
 mod repo;

@@ -139,7 +139,7 @@ impl PackWriter {
         f.write_all(pack_id.as_bytes())
             .map_err(write_error(&pack_dir))?;
 
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.sort_by_key(|e| e.0);
         let mut idx: Vec<u8> = Vec::with_capacity(1072 + entries.len() * 32);
         idx.extend_from_slice(b"\xfftOc\0\0\0\x02");
         let mut fanout = [0u32; 256];
