@@ -188,19 +188,25 @@ fn check_run_tests(sandbox: &mut dyn Sandbox, base: &str, test_patch: &str, gold
     );
 }
 
+/// Commits `tests/test_flip.py`, a test that passes on odd runs and fails on even ones: it
+/// counts in the file `$FLIP_COUNTER`, outside the sandbox, which reset does not restore.
+pub fn commit_flaky_test(dir: &Path) {
+    let flaky = "import os\nimport unittest\n\n\nclass T(unittest.TestCase):\n    \
+                 def test_flip(self):\n        path = os.environ['FLIP_COUNTER']\n        \
+                 n = int(open(path).read()) if os.path.exists(path) else 0\n        \
+                 open(path, 'w').write(str(n + 1))\n        self.assertEqual(n % 2, 0)\n";
+    std::fs::write(dir.join("tests/test_flip.py"), flaky).unwrap();
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "a flaky test"]);
+}
+
 /// A test that passes on odd runs and fails on even ones (it counts in a file outside the
 /// sandbox, which reset does not restore): repeated runs find it flaky and keep the others.
 #[test]
 fn repeated_runs_drop_a_flaky_test() {
     let dir = tempfile::tempdir().unwrap();
     let (base, test_patch, gold) = make_repo(dir.path());
-    let flaky = "import os\nimport unittest\n\n\nclass T(unittest.TestCase):\n    \
-                 def test_flip(self):\n        path = os.environ['FLIP_COUNTER']\n        \
-                 n = int(open(path).read()) if os.path.exists(path) else 0\n        \
-                 open(path, 'w').write(str(n + 1))\n        self.assertEqual(n % 2, 0)\n";
-    std::fs::write(dir.path().join("tests/test_flip.py"), flaky).unwrap();
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "a flaky test"]);
+    commit_flaky_test(dir.path());
     let task = task(
         &base,
         &test_patch,

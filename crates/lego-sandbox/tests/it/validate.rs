@@ -9,7 +9,7 @@ use lego_sandbox::{
     validate,
 };
 
-use crate::run::{git, make_repo, task};
+use crate::run::{commit_flaky_test, git, make_repo, task};
 
 const BOTH: &str = "python3 -m unittest -v tests.test_add tests.test_sub";
 const F2P: &str = "test_sub (tests.test_sub.T.test_sub)";
@@ -113,13 +113,7 @@ fn validation_rejects_with_the_reason() {
 fn validation_with_repeated_runs_leaves_flaky_tests_out() {
     let dir = tempfile::tempdir().unwrap();
     let (base, test_patch, gold) = make_repo(dir.path());
-    let flaky = "import os\nimport unittest\n\n\nclass T(unittest.TestCase):\n    \
-                 def test_flip(self):\n        path = os.environ['FLIP_COUNTER']\n        \
-                 n = int(open(path).read()) if os.path.exists(path) else 0\n        \
-                 open(path, 'w').write(str(n + 1))\n        self.assertEqual(n % 2, 0)\n";
-    std::fs::write(dir.path().join("tests/test_flip.py"), flaky).unwrap();
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "a flaky test"]);
+    commit_flaky_test(dir.path());
     // The sandbox holds the repository at its HEAD, one commit above `base`.
     let _ = base;
     let head = git(dir.path(), &["rev-parse", "HEAD"]).trim().to_owned();
