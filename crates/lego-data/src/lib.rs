@@ -26,6 +26,8 @@
 //!   (a `git apply`-able diff between two commits, on gix with a Myers line diff of our own),
 //!   [`split_patch`] into code and test patch by [`TestPatterns`], and [`candidate_task`], the
 //!   task a pull request would make after the filters ([`Rejection`] says why not).
+//! - Progress: [`Progress`], what long jobs report their units of work to ([`NoProgress`]
+//!   discards them); drawing is the caller's business.
 //! - Examples: [`example_trajectories`], a handful of hand-written episodes bundled for tests,
 //!   demos and benches.
 //!
@@ -39,6 +41,7 @@ mod error;
 mod examples;
 mod jsonl;
 mod mine;
+mod progress;
 mod pyjson;
 mod render;
 mod sanitize;
@@ -61,6 +64,7 @@ pub use mine::{
     RepoRef, SplitPatch, TestPatterns, candidate_task, diff_commits, diff_text, instance_id,
     problem_statement, repo_name, split_patch,
 };
+pub use progress::{NoProgress, Progress};
 pub use pyjson::python_json;
 pub use render::{
     ChatText, Example, IGNORE_INDEX, Overlong, RenderOptions, Rendered, TurnCounts, render_all,
