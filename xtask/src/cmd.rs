@@ -25,6 +25,36 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs `cmd` with its output appended to `log` instead of the terminal (pip's, apt's and
+/// debootstrap's chatter), echoing the command and the log's path first; when it fails, the
+/// error quotes the last lines of the log.
+pub fn run_logged(cmd: &mut Command, log: &Path) -> Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open the log {}", log.display()))?;
+    writeln!(file, "\n$ {}", describe(cmd))?;
+    eprintln!("$ {} (output in {})", describe(cmd), log.display());
+    let status = cmd
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .status()
+        .with_context(|| format!("could not start `{}`", describe(cmd)))?;
+    if !status.success() {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        bail!(
+            "`{}` failed with {status}; the end of {}:\n{tail}",
+            describe(cmd),
+            log.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for arg in cmd.get_args() {

@@ -28,6 +28,14 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("`cargo xtask demo` takes no arguments, got `{arg}`");
     }
     let env = bootstrap::run()?;
+    eprintln!(
+        "demo: building the release `lego` and `lego-torch` (a few minutes the first time, \
+         seconds after)"
+    );
+    let bin_dir = build_release(&env)?;
+    let lego = |args: &[&str], paths: &[&Path], more: &dyn Fn(&mut Command)| {
+        run_lego(&bin_dir, &env, args, paths, more)
+    };
     let root = workspace_root();
     let out_dir = root.join("target").join("demo");
     std::fs::create_dir_all(&out_dir)?;
@@ -35,21 +43,15 @@ pub fn run(args: &[String]) -> Result<()> {
     let rendered = out_dir.join("examples.rendered.jsonl");
     eprintln!("demo: rendering the bundled example trajectories with the Qwen3 chat format");
     lego(
-        &env,
         &["data", "render", "--tokenizer"],
         &[&env.tokenizer],
-        |c| {
+        &|c| {
             c.arg("--input").arg(&examples).arg("--out").arg(&rendered);
         },
     )?;
-    lego(
-        &env,
-        &["data", "stats", "--tokenizer"],
-        &[&env.tokenizer],
-        |c| {
-            c.arg("--input").arg(&examples);
-        },
-    )?;
+    lego(&["data", "stats", "--tokenizer"], &[&env.tokenizer], &|c| {
+        c.arg("--input").arg(&examples);
+    })?;
     eprintln!("demo: rendered examples written to {}", rendered.display());
 
     let (compact, vocab) = compact_vocabulary(&rendered, &out_dir.join("examples.compact.jsonl"))?;
@@ -59,7 +61,7 @@ pub fn run(args: &[String]) -> Result<()> {
     eprintln!(
         "demo: a tiny random Qwen3 (hidden 64, 2 layers, vocabulary of the {vocab} ids the examples use)"
     );
-    lego(&env, &["model", "init", "--config"], &[&config], |c| {
+    lego(&["model", "init", "--config"], &[&config], &|c| {
         c.arg("--out").arg(&model);
     })?;
 
@@ -74,20 +76,39 @@ pub fn run(args: &[String]) -> Result<()> {
         "demo: lego sft train --config {} ({STEPS} steps)",
         train_toml.display()
     );
-    lego(&env, &["sft", "train", "--config"], &[&train_toml], |_| {})?;
+    lego(&["sft", "train", "--config"], &[&train_toml], &|_| {})?;
     print_loss_curve(&run)
 }
 
+/// Builds the release `lego` and `lego-torch` with cargo's own progress on a terminal; returns
+/// the directory that holds them.
+fn build_release(env: &BootEnv) -> Result<PathBuf> {
+    let mut c = cmd::cargo();
+    c.args([
+        "build",
+        "--release",
+        "--package",
+        "lego-cli",
+        "--package",
+        "lego-cli-torch",
+    ]);
+    env.apply(&mut c);
+    cmd::run(&mut c)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    Ok(target.join("release"))
+}
+
 /// Runs the release `lego` binary under the bootstrap environment.
-pub fn lego(
+fn run_lego(
+    bin_dir: &Path,
     env: &BootEnv,
     args: &[&str],
     paths: &[&Path],
-    more: impl FnOnce(&mut Command),
+    more: &dyn Fn(&mut Command),
 ) -> Result<()> {
-    let mut c = cmd::cargo();
-    c.args(["run", "--quiet", "--release", "--package", "lego-cli", "--"])
-        .args(args);
+    let mut c = Command::new(bin_dir.join("lego"));
+    c.current_dir(workspace_root()).args(args);
     for p in paths {
         c.arg(p);
     }

@@ -5,6 +5,7 @@
 //! exists this costs one inspect. Without an engine it says so and the bootstrap goes on (the
 //! Docker tests then skip, or fail under `LEGO_REQUIRE_DOCKER=1`).
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result};
@@ -13,7 +14,7 @@ use lego_sandbox::{BaseImageOptions, DockerBackend, base_image_tag, ensure_base_
 use crate::cmd;
 
 /// Makes the base image unless it is there; `Ok(false)` when no engine answers.
-pub fn ensure(verbose: bool) -> Result<bool> {
+pub fn ensure(log: &Path, verbose: bool) -> Result<bool> {
     let Ok(docker) = DockerBackend::connect() else {
         if verbose {
             eprintln!("bootstrap: no Docker engine answers; the Docker backend's tests will skip");
@@ -28,7 +29,7 @@ pub fn ensure(verbose: bool) -> Result<bool> {
         }
         return Ok(true);
     }
-    ensure_debootstrap()?;
+    ensure_debootstrap(log)?;
     eprintln!("bootstrap: building the sandbox base image {tag} with debootstrap (about a minute)");
     let image = ensure_base_image(&docker, &opts).context("cannot make the sandbox base image")?;
     eprintln!("bootstrap: sandbox base image {} ({})", image.tag, image.id);
@@ -36,7 +37,7 @@ pub fn ensure(verbose: bool) -> Result<bool> {
 }
 
 /// Installs `debootstrap` with apt when it is missing and we are root.
-fn ensure_debootstrap() -> Result<()> {
+fn ensure_debootstrap(log: &Path) -> Result<()> {
     if Command::new("debootstrap")
         .arg("--version")
         .output()
@@ -53,11 +54,13 @@ fn ensure_debootstrap() -> Result<()> {
             "debootstrap is needed to build the sandbox base image: install it (apt-get install debootstrap) or run as root"
         );
     }
-    cmd::run(Command::new("apt-get").arg("update"))?;
-    cmd::run(
+    eprintln!("bootstrap: installing debootstrap with apt (under a minute)");
+    cmd::run_logged(Command::new("apt-get").arg("update"), log)?;
+    cmd::run_logged(
         Command::new("apt-get")
             .args(["install", "-y", "--no-install-recommends", "debootstrap"])
             .env("DEBIAN_FRONTEND", "noninteractive"),
+        log,
     )
 }
 

@@ -1,6 +1,8 @@
 //! `ci` and `bench`: each bootstraps first, then runs under the bootstrap environment.
 
+use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -9,6 +11,8 @@ use crate::cmd::{self, workspace_root};
 
 /// Absences the layering of ARCHITECTURE.md promises: `(crate, dependency it must never link)`.
 const FORBIDDEN_LINKS: &[(&str, &str)] = &[
+    // `lego` starts without loading libtorch; `lego-torch` holds the commands that need it.
+    ("lego-cli", "tch"),
     ("lego-data", "tch"),
     ("lego-data", "bollard"),
     ("lego-data", "tokio"),
@@ -20,28 +24,68 @@ pub fn ci(args: &[String]) -> Result<()> {
     if let Some(arg) = args.first() {
         bail!("`cargo xtask ci` takes no arguments, got `{arg}`");
     }
-    let env = bootstrap::run()?;
-    cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
-    cmd::run(with_env(
-        cmd::cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-        &env,
-    ))?;
-    check_layering(&env)?;
-    // Doc tests first, so the last summary CI reads is the one of the whole suite.
-    cmd::run(with_env(
-        cmd::cargo().args(["test", "--workspace", "--doc"]),
-        &env,
-    ))?;
+    let mut phases = Phases::default();
+    let result = run_ci(&mut phases);
+    // The times are printed whether or not a phase failed: a slow failure is worth seeing too.
+    phases.print();
+    if result.is_ok() {
+        print_slowest_tests(&workspace_root().join("target/nextest/ci/junit.xml"), 10);
+        eprintln!("ci: all checks passed");
+    }
+    result
+}
+
+fn run_ci(phases: &mut Phases) -> Result<()> {
+    let env = phases.time("bootstrap", bootstrap::run)?;
+    phases.time("format", || {
+        cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))
+    })?;
+    phases.time("lint (clippy)", || {
+        cmd::run(with_env(
+            cmd::cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            &env,
+        ))
+    })?;
+    phases.time("layering", || check_layering(&env))?;
+    // rustdoc reuses the dependencies clippy checked; every public item is documented and every
+    // intra-doc link resolves.
+    phases.time("docs", || {
+        cmd::run(
+            with_env(cmd::cargo().args(["doc", "--workspace", "--no-deps"]), &env)
+                .env("RUSTDOCFLAGS", "-D warnings"),
+        )
+    })?;
+    // One dev-profile build serves the examples, the doc tests and the test suite.
+    phases.time("build (tests, examples)", || {
+        cmd::run(with_env(
+            cmd::cargo().args([
+                "build",
+                "--workspace",
+                "--lib",
+                "--bins",
+                "--tests",
+                "--examples",
+            ]),
+            &env,
+        ))
+    })?;
+    phases.time("examples", || run_examples(&env))?;
+    phases.time("doc tests", || {
+        cmd::run(with_env(
+            cmd::cargo().args(["test", "--workspace", "--doc"]),
+            &env,
+        ))
+    })?;
     let mut tests = if has_nextest() {
         let mut c = cmd::cargo();
-        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        c.args(["nextest", "run", "--workspace", "--profile", "ci"]);
         c
     } else {
         eprintln!("ci: cargo-nextest not found, running cargo test");
@@ -56,9 +100,94 @@ pub fn ci(args: &[String]) -> Result<()> {
         eprintln!("ci: a Docker engine is configured; the Docker tests must run");
         tests.env("LEGO_REQUIRE_DOCKER", "1");
     }
-    cmd::run(with_env(&mut tests, &env))?;
-    eprintln!("ci: all checks passed");
+    // The test phase last, so the last summary CI reads is the one of the whole suite.
+    phases.time("tests", || cmd::run(with_env(&mut tests, &env)))
+}
+
+/// Wall-clock time of each phase of a run.
+#[derive(Debug, Default)]
+struct Phases(Vec<(&'static str, Duration)>);
+
+impl Phases {
+    fn time<T>(&mut self, name: &'static str, phase: impl FnOnce() -> Result<T>) -> Result<T> {
+        eprintln!("ci: == {name} ==");
+        let start = Instant::now();
+        let result = phase();
+        self.0.push((name, start.elapsed()));
+        result.with_context(|| format!("ci phase `{name}` failed"))
+    }
+
+    fn print(&self) {
+        let total: Duration = self.0.iter().map(|(_, d)| *d).sum();
+        eprintln!("ci: phase times");
+        for (name, took) in &self.0 {
+            eprintln!("  {name:<26} {:>8.1} s", took.as_secs_f64());
+        }
+        eprintln!("  {:<26} {:>8.1} s", "total", total.as_secs_f64());
+    }
+}
+
+/// Builds nothing new (the build phase made them) and runs every example of the `examples`
+/// crate with no arguments: each makes what it needs and finishes in seconds.
+fn run_examples(env: &BootEnv) -> Result<()> {
+    let dir = workspace_root().join("examples").join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    for name in names {
+        cmd::run(with_env(
+            cmd::cargo().args([
+                "run",
+                "--quiet",
+                "--package",
+                "lego-examples",
+                "--example",
+                &name,
+            ]),
+            env,
+        ))?;
+    }
     Ok(())
+}
+
+/// The `limit` slowest tests of the JUnit report nextest wrote, slowest first.
+fn print_slowest_tests(junit: &Path, limit: usize) {
+    let Ok(xml) = std::fs::read_to_string(junit) else {
+        eprintln!("ci: no JUnit report at {}; no test times", junit.display());
+        return;
+    };
+    let mut times = junit_test_times(&xml);
+    times.sort_by(|a, b| b.1.total_cmp(&a.1));
+    eprintln!("ci: the {limit} slowest tests");
+    for (name, secs) in times.iter().take(limit) {
+        eprintln!("  {secs:>8.1} s  {name}");
+    }
+}
+
+/// `(binary::test, seconds)` for each `<testcase>` of a JUnit report. The report is nextest's
+/// own, one element per line, so a scan for its attributes is enough.
+fn junit_test_times(xml: &str) -> Vec<(String, f64)> {
+    let attr = |tag: &str, key: &str| -> Option<String> {
+        let start = tag.find(&format!(" {key}=\""))? + key.len() + 3;
+        let len = tag[start..].find('"')?;
+        Some(tag[start..start + len].to_owned())
+    };
+    xml.split("<testcase")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            let name = attr(tag, "name")?;
+            let class = attr(tag, "classname").unwrap_or_default();
+            let secs = attr(tag, "time")?.parse().ok()?;
+            Some((format!("{class} {name}"), secs))
+        })
+        .collect()
 }
 
 fn with_env<'a>(cmd: &'a mut Command, env: &BootEnv) -> &'a mut Command {
@@ -115,14 +244,7 @@ fn check_layering(env: &BootEnv) -> Result<()> {
 pub fn bench(args: &[String]) -> Result<()> {
     let env = bootstrap::run()?;
     let mut c = cmd::cargo();
-    c.args([
-        "run",
-        "--quiet",
-        "--release",
-        "--package",
-        "lego-benches",
-        "--",
-    ])
-    .args(args);
+    c.args(["run", "--release", "--package", "lego-benches", "--"])
+        .args(args);
     cmd::run(with_env(&mut c, &env))
 }

@@ -124,7 +124,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let examples: Vec<_> = rendered.iter().filter_map(|r| r.example.as_ref()).collect();
             write_jsonl(&out, examples.iter().copied())?;
             let stats = data_stats(&trajs, &rendered);
-            eprintln!(
+            tracing::info!(
                 "rendered {} of {} trajectories ({} dropped over max length, {} truncated) to {}",
                 stats.kept,
                 stats.trajectories,
@@ -182,14 +182,14 @@ pub fn run(cmd: Command) -> Result<()> {
                 .map(|r| from_sharegpt(r, &tools))
                 .collect::<lego_data::Result<Vec<_>>>()?;
             write_jsonl(&out, trajs.iter())?;
-            eprintln!("imported {} trajectories to {}", trajs.len(), out.display());
+            tracing::info!("imported {} trajectories to {}", trajs.len(), out.display());
             Ok(())
         }
         Command::ExportSharegpt { input, out } => {
             let trajs = read_trajectories(&input, false, false)?;
             let records: Vec<_> = trajs.iter().map(to_sharegpt).collect();
             write_jsonl(&out, records.iter())?;
-            eprintln!(
+            tracing::info!(
                 "exported {} trajectories to {}",
                 records.len(),
                 out.display()
@@ -243,7 +243,7 @@ fn export_cmd(args: &ExportArgs) -> Result<()> {
         );
     }
     let done = export::export(&examples, args.format, &args.input, &args.out)?;
-    eprintln!(
+    tracing::info!(
         "exported {} examples ({} tokens, {} trained; {too_long} left out by length) for {} to {}",
         done.rows,
         done.tokens,
@@ -277,7 +277,7 @@ fn read_trajectories(path: &Path, sharegpt: bool, skip_malformed: bool) -> Resul
 
 fn report_skipped(path: &Path, skipped: usize) {
     if skipped > 0 {
-        eprintln!("skipped {skipped} malformed lines of {}", path.display());
+        tracing::warn!("skipped {skipped} malformed lines of {}", path.display());
     }
 }
 

@@ -1,7 +1,9 @@
 //! The `lego` binary: the command-line contract of DESIGN.md over the library crates.
 //!
 //! Every command exits non-zero with a one-line error on bad input, naming the file, line or
-//! instance; machine-readable output goes to stdout or the `--out` file, progress to stderr.
+//! instance; machine-readable output goes to stdout or the `--out` file, logs and progress to
+//! stderr. The commands that need libtorch (`model`, `sft`) live in `lego-torch`, which this
+//! binary runs for them, so that everything else starts without loading libtorch.
 
 mod backend;
 mod data;
@@ -9,14 +11,14 @@ mod eval;
 mod export;
 mod hf_dataset;
 mod mine;
-mod model;
 mod repo;
 mod sandbox;
-mod sft;
 mod tokenizer;
 mod tools;
+mod torch;
 
 use clap::{Parser, Subcommand};
+use lego_cli::OutputArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +27,8 @@ use clap::{Parser, Subcommand};
     about = "Train software-engineering agents the SWE-Lego way"
 )]
 struct Cli {
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,33 +50,28 @@ enum Command {
     /// Repositories: history sanitisation.
     #[command(subcommand)]
     Repo(repo::Command),
-    /// Supervised fine-tuning.
-    #[command(subcommand)]
-    Sft(sft::Command),
+    /// Supervised fine-tuning (runs `lego-torch`).
+    #[command(disable_help_flag = true)]
+    Sft(torch::Args),
     /// Docker images and sandbox containers: build, list, clean up.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
-    /// Qwen3 models: initialise, run, generate.
-    #[command(subcommand)]
-    Model(model::Command),
+    /// Qwen3 models: initialise, run, generate (runs `lego-torch`).
+    #[command(disable_help_flag = true)]
+    Model(torch::Args),
 }
 
 fn main() {
     let cli = Cli::parse();
-    let result = match cli.command {
+    lego_cli::init_output(&cli.output);
+    lego_cli::finish(match cli.command {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Eval(cmd) => eval::run(cmd),
         Command::Tools(cmd) => tools::run(cmd),
         Command::Repo(cmd) => repo::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),
-        Command::Model(cmd) => model::run(cmd),
-        Command::Sft(cmd) => sft::run(cmd),
-    };
-    if let Err(err) = result {
-        // One line: the chain of causes, outermost first.
-        let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
-        eprintln!("error: {}", chain.join(": "));
-        std::process::exit(1);
-    }
+        Command::Model(args) => torch::run("model", &cli.output, args),
+        Command::Sft(args) => torch::run("sft", &cli.output, args),
+    })
 }

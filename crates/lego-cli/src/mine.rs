@@ -12,14 +12,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use lego_cli::ProgressBar;
 use lego_data::{
-    JsonlAppender, MineOptions, PullRequest, Rejection, SanitizeOptions, Task, TestPatterns,
-    completed_ids, jsonl_records, sanitize_repo,
+    JsonlAppender, MineOptions, Progress, PullRequest, Rejection, SanitizeOptions, Task,
+    TestPatterns, completed_ids, jsonl_records, sanitize_repo,
 };
 use lego_sandbox::{ExecOptions, Pool, RunOptions, Sandbox, ValidateOptions, Validation, validate};
 use serde_json::{Value, json};
@@ -157,7 +157,7 @@ pub fn run(args: MineArgs) -> Result<()> {
     let total = todo.len();
     todo.retain(|(_, id)| !done.contains(id));
     if total > todo.len() {
-        eprintln!(
+        tracing::info!(
             "resuming: {} of {total} pull requests already done",
             total - todo.len()
         );
@@ -168,11 +168,16 @@ pub fn run(args: MineArgs) -> Result<()> {
 
     let tasks = Mutex::new(JsonlAppender::open(&args.out)?);
     let rejected = Mutex::new(JsonlAppender::open(&rejected_path)?);
-    let counter = AtomicUsize::new(0);
-    let n = todo.len();
+    let bar = ProgressBar::new("pull requests");
+    bar.set_total(todo.len() as u64);
+    // Each verdict is a log line (above the live bar on a terminal) and one step of the bar.
     let progress = |id: &str, what: &str| {
-        let k = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        eprintln!("[{k}/{n}] {id}: {what}");
+        if what.starts_with("failed") {
+            tracing::warn!("{id}: {what}");
+        } else {
+            tracing::info!("{id}: {what}");
+        }
+        bar.advance(1);
     };
     let reject = |id: &str, pr: u64, stage: &str, why: &Rejection, v: Option<&Validation>| {
         let mut record = json!({
@@ -298,8 +303,9 @@ pub fn run(args: MineArgs) -> Result<()> {
             }
         }
     }
+    bar.finish();
     let accepted = lego_data::completed_ids(&args.out, "instance_id")?.len();
-    eprintln!(
+    tracing::info!(
         "{accepted} tasks in {}, rejections in {}",
         args.out.display(),
         rejected_path.display()

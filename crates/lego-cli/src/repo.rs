@@ -42,7 +42,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let report = sanitize_repo(&repo, &base, &out, &opts).with_context(|| {
                 format!("cannot sanitise {} at `{base}` ({mode})", repo.display())
             })?;
-            eprintln!(
+            tracing::info!(
                 "wrote {} ({mode}: {} commits, {} objects, {} files)",
                 out.display(),
                 report.commits,

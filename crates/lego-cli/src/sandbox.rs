@@ -58,7 +58,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 },
             )
             .context("cannot make the base image")?;
-            eprintln!(
+            tracing::info!(
                 "base {} {} ({:.1} s)",
                 base.tag,
                 if base.built { "built" } else { "cached" },
@@ -72,7 +72,7 @@ pub fn run(cmd: Command) -> Result<()> {
             };
             let env = lego_sandbox::build_env_image(&docker, &base, &spec)
                 .with_context(|| format!("cannot build the image of {}", repo.repo.display()))?;
-            eprintln!(
+            tracing::info!(
                 "env {} {} ({:.1} s)",
                 env.tag,
                 if env.built { "built" } else { "cached" },
@@ -123,7 +123,7 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Gc { images } => {
             // Local sandboxes first: they need no engine.
             let local = lego_sandbox::gc_local().context("cannot clean up local sandboxes")?;
-            eprintln!(
+            tracing::info!(
                 "removed {} local sandbox dir(s), killed {} process(es)",
                 local.dirs.len(),
                 local.processes
@@ -131,13 +131,15 @@ pub fn run(cmd: Command) -> Result<()> {
             let docker = match connect() {
                 Ok(docker) => docker,
                 Err(err) => {
-                    eprintln!("no Docker engine: {err:#}; only local sandboxes were collected");
+                    tracing::warn!(
+                        "no Docker engine: {err:#}; only local sandboxes were collected"
+                    );
                     println!("{}", serde_json::json!({ "local": local }));
                     return Ok(());
                 }
             };
             let report = lego_sandbox::gc(&docker, &GcOptions { images })?;
-            eprintln!(
+            tracing::info!(
                 "removed {} container(s), {} image(s)",
                 report.containers.len(),
                 report.images.len()

@@ -27,7 +27,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let json = lego_data::import_tiktoken(&bytes, preset)
                 .with_context(|| format!("cannot import {}", ranks.display()))?;
             lego_data::write_atomic(&out, json.as_bytes())?;
-            eprintln!("wrote {}", out.display());
+            tracing::info!("wrote {}", out.display());
             Ok(())
         }
     }

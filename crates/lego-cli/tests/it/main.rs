@@ -7,7 +7,7 @@
 
 mod export;
 mod mine;
-mod model;
+mod output;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

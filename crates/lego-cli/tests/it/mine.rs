@@ -448,13 +448,16 @@ fn mine_real_history_on_the_local_backend() {
     eprintln!("mined on local in {:.1} s", t.elapsed().as_secs_f64());
     let err = stderr(&result);
     assert!(result.status.success(), "{err}");
-    // One progress line per pull request.
+    // One line per pull request with its verdict, and (stderr is a pipe here) the plain
+    // progress line at the end.
     for n in 1..=4 {
         assert!(
-            err.contains(&format!("] benjaminp__six-{n}: ")),
+            err.lines()
+                .any(|l| l.starts_with(&format!("benjaminp__six-{n}: "))),
             "{n}: {err}"
         );
     }
+    assert!(err.contains("pull requests 4/4 (100%)"), "{err}");
     let rejected = dir.path().join("tasks.jsonl.rejected");
     let tasks = check_mined(&out, &rejected, TEST_CMD);
     let options = RunOptions {
@@ -572,7 +575,12 @@ fn mine_resumes_without_redoing_finished_pull_requests() {
     let rejected = dir.path().join("tasks.jsonl.rejected");
 
     let err = go(&["--limit", "1"]);
-    assert!(err.contains("[1/1] benjaminp__six-1: accepted"), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("benjaminp__six-1: accepted")),
+        "{err}"
+    );
+    assert!(err.contains("pull requests 1/1 (100%)"), "{err}");
     assert_eq!(runs(), 2, "one validation: before and after");
     assert_eq!(read_lines(&out).len(), 1);
     assert!(!rejected.exists() || read_lines(&rejected).is_empty());

@@ -1,4 +1,4 @@
-//! Puts an rpath to libtorch into the `lego` binary (and its tests), so it runs without
+//! Puts an rpath to libtorch into the `lego-torch` binary (and its tests), so it runs without
 //! `LD_LIBRARY_PATH`; lego-model passes on the directory torch-sys built against. See
 //! lego-model's `build.rs` for `--no-as-needed -ltorch`.
 

@@ -31,7 +31,7 @@ pub fn run(cmd: Command) -> Result<()> {
             .with_context(|| format!("training with {} failed", config.display()))?;
             let first = report.metrics.first().map_or(f64::NAN, |m| m.loss);
             let last = report.metrics.last().map_or(f64::NAN, |m| m.loss);
-            eprintln!(
+            tracing::info!(
                 "trained steps {}..{} of {} on {} examples ({} left out) in {:.1}s; loss {first:.4} -> {last:.4}",
                 report.start_step,
                 report.end_step,

@@ -106,7 +106,7 @@ pub fn run(cmd: Command) -> Result<()> {
             model
                 .save(&out)
                 .with_context(|| format!("cannot write the model to {}", out.display()))?;
-            eprintln!("wrote {}", out.display());
+            tracing::info!("wrote {}", out.display());
             Ok(())
         }
         Command::Forward { model, ids, out } => {
@@ -130,7 +130,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
             std::fs::rename(&tmp, &out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
-            eprintln!(
+            tracing::info!(
                 "wrote {} (logits [{t}, {}])",
                 out.display(),
                 logits.size()[1]
