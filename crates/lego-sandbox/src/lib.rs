@@ -93,6 +93,7 @@
 #[cfg(feature = "docker")]
 mod docker;
 mod error;
+mod events;
 mod grading;
 mod local;
 mod owner;

@@ -3,11 +3,15 @@
 //! Plain threads (the sandboxes are synchronous): `concurrency` workers take the inputs in order,
 //! each creates a sandbox with the factory, runs the job in it and stops it, whatever the job
 //! did. A job that fails or panics becomes an error in its own slot and the others go on;
-//! results come back in input order.
+//! results come back in input order. The run is a `pool` span and each job a `pool_job` span in
+//! it, on whichever worker runs it, so a job's sandbox and its units of work nest under the job.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use lego_data::{NoProgress, Progress};
 
 use crate::error::{Error, Result};
 use crate::sandbox::Sandbox;
@@ -91,27 +95,56 @@ where
         E: Send,
         J: Fn(&mut dyn Sandbox, I) -> Result<T, E> + Sync,
     {
+        self.run_with_progress(inputs, job, &NoProgress)
+    }
+
+    /// [`Pool::run`], reporting to `progress` as it goes: the number of inputs as the total,
+    /// then one unit as each job ends, whatever its result (its sandbox stopped).
+    pub fn run_with_progress<I, T, E, J>(
+        &self,
+        inputs: Vec<I>,
+        job: J,
+        progress: &dyn Progress,
+    ) -> Vec<Result<T, JobError<E>>>
+    where
+        I: Send,
+        T: Send,
+        E: Send,
+        J: Fn(&mut dyn Sandbox, I) -> Result<T, E> + Sync,
+    {
         let n = inputs.len();
+        let span = tracing::debug_span!("pool", jobs = n, concurrency = self.concurrency);
+        let _entered = span.enter();
+        let started = Instant::now();
+        progress.set_total(n as u64);
         let inputs: Vec<Mutex<Option<I>>> =
             inputs.into_iter().map(|i| Mutex::new(Some(i))).collect();
         let results: Vec<Slot<T, E>> = (0..n).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
+        // A new thread has neither the caller's subscriber (when it is a scoped default, not the
+        // global one) nor its current span: the workers take both, so jobs report where the
+        // caller's own events go, inside the pool's span.
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
         std::thread::scope(|scope| {
             for _ in 0..self.concurrency.min(n) {
                 scope.spawn(|| {
+                    let _subscriber = tracing::dispatcher::set_default(&dispatch);
+                    let _entered = span.enter();
                     loop {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         if i >= n {
                             return;
                         }
                         let input = lock(&inputs[i]).take().expect("each input is taken once");
-                        let result = self.one(i, input, &job);
+                        let result = tracing::debug_span!("pool_job", job = i)
+                            .in_scope(|| self.one(i, input, &job));
                         *lock(&results[i]) = Some(result);
+                        progress.advance(1);
                     }
                 });
             }
         });
-        results
+        let results: Vec<Result<T, JobError<E>>> = results
             .into_iter()
             .enumerate()
             .map(|(job, slot)| {
@@ -124,10 +157,42 @@ where
                         })
                     })
             })
-            .collect()
+            .collect();
+        tracing::debug!(
+            jobs = n,
+            failed = results.iter().filter(|r| r.is_err()).count(),
+            seconds = started.elapsed().as_secs_f64(),
+            "pool done"
+        );
+        results
     }
 
+    /// One job, with the event that says how it ended.
     fn one<I, T, E, J>(&self, job: usize, input: I, run: &J) -> Result<T, JobError<E>>
+    where
+        J: Fn(&mut dyn Sandbox, I) -> Result<T, E>,
+    {
+        let started = Instant::now();
+        let result = self.one_inner(job, input, run);
+        let seconds = started.elapsed().as_secs_f64();
+        match &result {
+            Ok(_) => tracing::debug!(seconds, "pool job done"),
+            Err(JobError::Start { source, .. }) => {
+                tracing::debug!(error = %source, seconds, "pool job's sandbox did not start");
+            }
+            // The caller has the job's own error; its type need not be printable.
+            Err(JobError::Failed { .. }) => tracing::debug!(seconds, "pool job failed"),
+            Err(JobError::Panicked { message, .. }) => {
+                tracing::warn!(message, seconds, "pool job panicked");
+            }
+            Err(JobError::Stop { source, .. }) => {
+                tracing::warn!(error = %source, seconds, "pool job's sandbox did not stop");
+            }
+        }
+        result
+    }
+
+    fn one_inner<I, T, E, J>(&self, job: usize, input: I, run: &J) -> Result<T, JobError<E>>
     where
         J: Fn(&mut dyn Sandbox, I) -> Result<T, E>,
     {

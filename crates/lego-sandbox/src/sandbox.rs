@@ -65,6 +65,14 @@ pub trait Sandbox: Send {
 
     /// Kills everything the sandbox runs and releases what it holds. Idempotent.
     fn stop(&mut self) -> Result<()>;
+
+    /// The `tracing` span of the sandbox's lifetime (backend, id, image): the backend's own
+    /// events are emitted in it, and the units of work done in the sandbox (a tool call, a test
+    /// run, a validation) are made its children. A backend without one returns
+    /// [`Span::none`](tracing::Span::none).
+    fn span(&self) -> tracing::Span {
+        tracing::Span::none()
+    }
 }
 
 /// How [`Sandbox::exec`] runs a command.

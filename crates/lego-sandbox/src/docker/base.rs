@@ -80,17 +80,27 @@ pub fn ensure_base_image(
     opts: &BaseImageOptions,
 ) -> DockerResult<ImageRef> {
     let tag = base_image_tag(opts);
+    let span = tracing::info_span!("base_image", tag);
+    let _entered = span.enter();
     if let Some(id) = docker.image_id(&tag)? {
+        tracing::debug!(id, "base image found in the engine");
         return Ok(ImageRef {
             id,
             tag,
             built: false,
         });
     }
+    let started = std::time::Instant::now();
     let mirror = match &opts.mirror {
         Some(m) => m.clone(),
         None => detect_mirror(),
     };
+    tracing::info!(
+        suite = opts.suite,
+        mirror,
+        packages = opts.packages.len(),
+        "bootstrapping the base image with debootstrap (a few minutes)"
+    );
     let mut builder = tempfile::Builder::new();
     builder.prefix("lego-base-");
     let dir = match &opts.workdir {
@@ -102,12 +112,21 @@ pub fn ensure_base_image(
     ))?;
     let root = dir.path().join("root");
     debootstrap(opts, &mirror, &root)?;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "debootstrap done; importing the root filesystem"
+    );
     tidy_rootfs(&root)?;
     import_rootfs(docker, &root, &tag)?;
     let id = docker.image_id(&tag)?.ok_or_else(|| DockerError::Failed {
         action: format!("import {tag}"),
         message: "the engine reports no image after the import".to_owned(),
     })?;
+    tracing::info!(
+        id,
+        seconds = started.elapsed().as_secs_f64(),
+        "base image bootstrapped"
+    );
     Ok(ImageRef {
         id,
         tag,

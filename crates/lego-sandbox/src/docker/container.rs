@@ -86,6 +86,11 @@ pub struct DockerSandbox {
     pub(super) session: std::sync::Mutex<Option<super::sandbox::Session>>,
     /// The file helper of the [`Sandbox`](crate::Sandbox) implementation, once started.
     pub(super) files: std::sync::Mutex<Option<super::files::FileServer>>,
+    /// The sandbox's lifetime: its events are emitted in it (see
+    /// [`Sandbox::span`](crate::Sandbox::span)).
+    pub(super) span: tracing::Span,
+    /// When the current container started, for the seconds of the "stopped" event.
+    started: Instant,
 }
 
 /// After the command's own timeout, how long lego waits before killing from outside.
@@ -98,7 +103,18 @@ impl DockerSandbox {
         image: &str,
         config: SandboxConfig,
     ) -> DockerResult<Self> {
+        let span = tracing::debug_span!(
+            "sandbox",
+            backend = "docker",
+            id = tracing::field::Empty,
+            image,
+        );
+        let _entered = span.enter();
+        let started = Instant::now();
         let id = backend.block_on(create_and_start(backend, image, &config))?;
+        span.record("id", short(&id));
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sandbox started");
+        drop(_entered);
         Ok(DockerSandbox {
             backend: backend.clone(),
             image: image.to_owned(),
@@ -107,6 +123,8 @@ impl DockerSandbox {
             oom_kills: AtomicU64::new(0),
             session: std::sync::Mutex::new(None),
             files: std::sync::Mutex::new(None),
+            span,
+            started,
         })
     }
 
@@ -123,7 +141,24 @@ impl DockerSandbox {
     /// Runs `cmd` with `bash -c` under `timeout`, so the whole process group is killed when the
     /// timeout strikes; output past the cap is drained and counted, not kept.
     pub fn exec(&self, cmd: &str, opts: &ExecOptions) -> DockerResult<DockerExecOutput> {
-        let out = self.backend.block_on(self.exec_async(cmd, opts))?;
+        let _entered = self.span.enter();
+        let out = self
+            .backend
+            .block_on(self.exec_async(cmd, opts))
+            .inspect_err(|e| {
+                tracing::debug!(command = %crate::events::brief(cmd), error = %e, "exec failed");
+            })?;
+        crate::events::exec_done(
+            cmd,
+            Some(out.exit_code),
+            out.timed_out,
+            out.duration,
+            &out.output,
+            out.dropped_bytes,
+        );
+        if out.oom_killed {
+            tracing::debug!("the command was killed for memory");
+        }
         Ok(out)
     }
 
@@ -177,6 +212,9 @@ impl DockerSandbox {
                     Err(_) => {
                         // `timeout` did not end it (a process escaped the group): kill every
                         // process but the container's init.
+                        tracing::debug!(
+                            "the command outlived its timeout; killing every process of the container"
+                        );
                         killed_from_outside = true;
                         self.kill_all_processes().await;
                         break;
@@ -271,6 +309,8 @@ impl DockerSandbox {
 
     /// The contents of the regular file at `path` (absolute, in the container).
     pub fn read_file(&self, path: &str) -> DockerResult<Vec<u8>> {
+        let _entered = self.span.enter();
+        tracing::trace!(path, "read file by archive");
         let not_found = || DockerError::NotFound {
             container: short(&self.id).to_owned(),
             path: path.to_owned(),
@@ -312,6 +352,8 @@ impl DockerSandbox {
 
     /// Writes `contents` to `path` (absolute), making missing parent directories.
     pub fn write_file(&self, path: &str, contents: &[u8]) -> DockerResult<()> {
+        let _entered = self.span.enter();
+        tracing::trace!(path, bytes = contents.len(), "write file by archive");
         let rel = path.trim_start_matches('/');
         let mut header = tar::Header::new_gnu();
         header.set_size(contents.len() as u64);
@@ -344,21 +386,46 @@ impl DockerSandbox {
 
     /// Back to the image's state: the container is removed and a fresh one started.
     pub fn reset(&mut self) -> DockerResult<()> {
-        self.drop_helpers();
-        let old = std::mem::take(&mut self.id);
-        self.backend.block_on(remove(&self.backend, &old))?;
+        let span = self.span.clone();
+        let _entered = span.enter();
+        self.remove_now()?;
+        let started = Instant::now();
         self.id =
             self.backend
                 .block_on(create_and_start(&self.backend, &self.image, &self.config))?;
+        self.started = started;
+        self.span.record("id", short(&self.id));
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "sandbox reset: a fresh container started"
+        );
         self.oom_kills.store(0, Ordering::SeqCst);
         Ok(())
     }
 
     /// Kills and removes the container now (dropping does the same, ignoring errors).
     pub fn stop(mut self) -> DockerResult<()> {
+        self.remove_now()
+    }
+
+    /// Ends the helpers and removes the container, once (nothing to do when it is gone): what
+    /// [`DockerSandbox::stop`], the trait's `stop`, `reset` and drop share.
+    pub(super) fn remove_now(&mut self) -> DockerResult<()> {
         self.drop_helpers();
+        if self.id.is_empty() {
+            return Ok(());
+        }
+        let span = self.span.clone();
+        let _entered = span.enter();
         let id = std::mem::take(&mut self.id);
-        self.backend.block_on(remove(&self.backend, &id))
+        self.backend
+            .block_on(remove(&self.backend, &id))
+            .inspect(|()| {
+                tracing::debug!(
+                    seconds = self.started.elapsed().as_secs_f64(),
+                    "sandbox stopped"
+                );
+            })
     }
 
     /// A persistent interactive `bash` in the sandbox (a tty exec): state such as the working
@@ -370,10 +437,15 @@ impl DockerSandbox {
 
 impl Drop for DockerSandbox {
     fn drop(&mut self) {
-        self.drop_helpers();
-        if !self.id.is_empty() {
-            let id = std::mem::take(&mut self.id);
-            let _ = self.backend.block_on(remove(&self.backend, &id));
+        let container = self.id.clone();
+        if let Err(error) = self.remove_now() {
+            // Nobody else sees this error: the container stays until `lego sandbox gc`.
+            let _entered = self.span.enter();
+            tracing::warn!(
+                container = short(&container),
+                %error,
+                "failed to remove the sandbox container; `lego sandbox gc` removes it"
+            );
         }
     }
 }

@@ -79,13 +79,22 @@ pub fn build_env_image(
     spec: &EnvSpec,
 ) -> DockerResult<ImageRef> {
     let tag = env_image_tag(base, spec)?;
+    let span = tracing::info_span!("env_image", tag);
+    let _entered = span.enter();
     if let Some(id) = docker.image_id(&tag)? {
+        tracing::debug!(id, "environment image found in the engine");
         return Ok(ImageRef {
             id,
             tag,
             built: false,
         });
     }
+    let started = std::time::Instant::now();
+    tracing::info!(
+        repo = %spec.repo_dir.display(),
+        install_commands = spec.install.len(),
+        "building the environment image"
+    );
     let context = build_context(base, spec)?;
     let hash = tag.rsplit('-').next().unwrap_or_default().to_owned();
     let image_labels = HashMap::from([
@@ -122,6 +131,8 @@ pub fn build_env_image(
                 other => DockerError::engine(action.clone())(other),
             })?;
             if let Some(text) = info.stream {
+                // The build's own output (install commands included), for whoever debugs one.
+                tracing::trace!(output = text.trim_end(), "build output");
                 log.push_str(&text);
             }
             if let Some(detail) = info.error_detail {
@@ -137,6 +148,11 @@ pub fn build_env_image(
         action: format!("build {tag}"),
         message: "the engine reports no image after the build".to_owned(),
     })?;
+    tracing::info!(
+        id,
+        seconds = started.elapsed().as_secs_f64(),
+        "environment image built"
+    );
     Ok(ImageRef {
         id,
         tag,

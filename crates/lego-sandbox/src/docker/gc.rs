@@ -140,11 +140,19 @@ async fn list_async(docker: &DockerBackend) -> DockerResult<Listing> {
 /// Removes every sandbox container whose owner process is gone (a Ctrl-C, a crash, a kill),
 /// and with `images`, lego's images no container uses.
 pub fn gc(docker: &DockerBackend, opts: &GcOptions) -> DockerResult<GcReport> {
-    docker.block_on(async {
+    let span = tracing::info_span!("docker_gc", images = opts.images);
+    let _entered = span.enter();
+    let report = docker.block_on(async {
         let listing = list_async(docker).await?;
         let mut report = GcReport::default();
         for c in listing.containers.iter().filter(|c| !c.owner_alive) {
             remove(docker, &c.id).await?;
+            tracing::info!(
+                container = super::container::short(&c.id),
+                owner_pid = c.owner_pid,
+                image = c.image,
+                "removed a sandbox container whose owner is gone"
+            );
             report.containers.push(c.id.clone());
         }
         if opts.images {
@@ -171,7 +179,10 @@ pub fn gc(docker: &DockerBackend, opts: &GcOptions) -> DockerResult<GcReport> {
                     .remove_image(&image.id, Some(RemoveImageOptions::default()), None)
                     .await
                 {
-                    Ok(_) => report.images.push(image.id.clone()),
+                    Ok(_) => {
+                        tracing::info!(id = image.id, tags = ?image.tags, "removed an unused image");
+                        report.images.push(image.id.clone());
+                    }
                     // 409: an image something else is built on; it stays.
                     Err(bollard::errors::Error::DockerResponseServerError {
                         status_code: 409,
@@ -187,7 +198,13 @@ pub fn gc(docker: &DockerBackend, opts: &GcOptions) -> DockerResult<GcReport> {
             }
         }
         Ok(report)
-    })
+    })?;
+    tracing::info!(
+        containers = report.containers.len(),
+        images = report.images.len(),
+        "Docker garbage collected"
+    );
+    Ok(report)
 }
 
 pub(crate) fn hostname() -> String {

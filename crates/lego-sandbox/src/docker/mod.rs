@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
+use tracing::Instrument;
 
 pub use base::{
     BaseImageOptions, DEFAULT_PACKAGES, base_image_tag, detect_mirror, ensure_base_image,
@@ -103,14 +104,20 @@ impl DockerBackend {
             .map_err(DockerError::Unavailable)?
             .with_timeout(REQUEST_TIMEOUT);
         // bollard speaks a newer API than old engines (20.10 answers 1.41): agree on the lower.
-        let docker = runtime.block_on(async {
-            let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
-                .await
-                .map_err(|_| DockerError::Unavailable(bollard::errors::Error::RequestTimeoutError))?
-                .map_err(DockerError::Unavailable)?;
-            docker.ping().await.map_err(DockerError::Unavailable)?;
-            Ok::<_, DockerError>(docker)
-        })?;
+        let docker = runtime
+            .block_on(async {
+                let docker =
+                    tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
+                        .await
+                        .map_err(|_| {
+                            DockerError::Unavailable(bollard::errors::Error::RequestTimeoutError)
+                        })?
+                        .map_err(DockerError::Unavailable)?;
+                docker.ping().await.map_err(DockerError::Unavailable)?;
+                Ok::<_, DockerError>(docker)
+            })
+            .inspect_err(|e| tracing::debug!(error = %e, "no Docker engine answers"))?;
+        tracing::debug!(api = %docker.client_version(), "connected to the Docker engine");
         Ok(DockerBackend {
             inner: Arc::new(Inner { runtime, docker }),
         })
@@ -122,15 +129,24 @@ impl DockerBackend {
     }
 
     /// Runs a future to completion on the backend's runtime. Safe to call from inside another
-    /// runtime too (a `Drop` may run there): then it runs on a scoped thread.
+    /// runtime too (a `Drop` may run there): then it runs on a scoped thread. The future runs in
+    /// the caller's current `tracing` span, on whatever thread polls it.
     pub fn block_on<F>(&self, future: F) -> F::Output
     where
         F: Future + Send,
         F::Output: Send,
     {
+        // The span (and a scoped subscriber) are thread-local state of the caller: carry them
+        // into the future explicitly, so that its events keep the sandbox's and the unit of
+        // work's context on the scoped thread too.
+        let future = future.instrument(tracing::Span::current());
         if tokio::runtime::Handle::try_current().is_ok() {
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
             std::thread::scope(|scope| {
-                let handle = scope.spawn(|| self.inner.runtime.block_on(future));
+                let handle = scope.spawn(|| {
+                    let _subscriber = tracing::dispatcher::set_default(&dispatch);
+                    self.inner.runtime.block_on(future)
+                });
                 match handle.join() {
                     Ok(out) => out,
                     Err(panic) => std::panic::resume_unwind(panic),

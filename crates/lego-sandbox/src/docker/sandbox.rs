@@ -149,12 +149,17 @@ impl DockerSandbox {
         let (backend, id) = (self.backend.clone(), self.id.clone());
         let files = self.files_mut();
         if files.is_none() {
-            *files = FileServer::open(&backend, &id).ok();
+            *files = FileServer::open(&backend, &id)
+                .inspect_err(|e| {
+                    tracing::debug!(error = %e, "the file helper did not start; using execs");
+                })
+                .ok();
         }
         let server = files.as_mut()?;
         match op(server) {
             Ok(value) => Some(value),
-            Err(_) => {
+            Err(e) => {
+                tracing::debug!(path, error = %e, "the file helper failed; retrying with an exec");
                 *files = None;
                 None
             }
@@ -297,6 +302,8 @@ impl Sandbox for DockerSandbox {
     }
 
     fn exec(&mut self, command: &str, options: &ExecOptions) -> Result<ExecOutput> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         let mut options = options.clone();
         let mut env: Vec<(String, String)> = ENV
@@ -326,6 +333,8 @@ impl Sandbox for DockerSandbox {
     }
 
     fn read_file(&mut self, path: &str) -> Result<Vec<u8>> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         match self.with_files(path, |f| f.read(path)) {
             Some(ReadAnswer::Contents(bytes)) => return Ok(bytes),
@@ -350,6 +359,8 @@ impl Sandbox for DockerSandbox {
     }
 
     fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         match self.with_files(path, |f| f.write(path, contents)) {
             Some(WriteAnswer::Written) => return Ok(()),
@@ -376,6 +387,8 @@ impl Sandbox for DockerSandbox {
     }
 
     fn file_kind(&mut self, path: &str) -> Result<Option<FileKind>> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         if let Some(kind) = self.with_files(path, |f| f.kind(path)) {
             return Ok(match kind.as_slice() {
@@ -396,6 +409,8 @@ impl Sandbox for DockerSandbox {
     }
 
     fn shell_send(&mut self, input: ShellInput) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         let alive = self.session_mut().as_ref().is_some_and(|s| !s.closed());
         if !alive {
@@ -411,6 +426,8 @@ impl Sandbox for DockerSandbox {
                 if session.running {
                     return Err(Error::ShellBusy);
                 }
+                tracing::debug!(command = %crate::events::brief(&command), "shell command sent");
+                tracing::trace!(command, "shell command text");
                 session.seq += 1;
                 let file = format!("{CMD_DIR}/shell-{}.sh", session.seq);
                 let token = session.token.clone();
@@ -448,6 +465,7 @@ impl Sandbox for DockerSandbox {
                 if !session.running {
                     return Err(Error::ShellIdle);
                 }
+                tracing::debug!("shell interrupted");
                 session.shell.interrupt()?;
             }
             ShellInput::Eof => {
@@ -461,6 +479,8 @@ impl Sandbox for DockerSandbox {
     }
 
     fn shell_wait(&mut self, options: &WaitOptions) -> Result<ShellUpdate> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         let cap = self.config.max_shell_output;
         let Some(session) = self.session_mut().as_mut() else {
@@ -500,6 +520,10 @@ impl Sandbox for DockerSandbox {
             session.buf.done.is_none() && !session.closed() && session.buf.command_bytes > cap;
         let mut note = String::new();
         if flooded {
+            tracing::debug!(
+                limit_bytes = cap,
+                "shell command printed past the limit; killed"
+            );
             self.kill_shell_children()?;
             let session = self.session_mut().as_mut().ok_or(Error::ShellIdle)?;
             let deadline = Instant::now() + Duration::from_secs(5);
@@ -523,6 +547,7 @@ impl Sandbox for DockerSandbox {
             }
             (None, false) => ShellState::Running,
         };
+        crate::events::shell_waited(start.elapsed(), &output, &state);
         if state == ShellState::ShellExited {
             *self.session_mut() = None;
         }
@@ -530,27 +555,30 @@ impl Sandbox for DockerSandbox {
     }
 
     fn shell_kill(&mut self) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         if self.session_mut().is_some() {
+            tracing::debug!("killing what the shell runs");
             self.kill_shell_children()?;
         }
         Ok(())
     }
 
     fn reset(&mut self) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.check_live()?;
         DockerSandbox::reset(self)?;
         Ok(())
     }
 
     fn stop(&mut self) -> Result<()> {
-        self.drop_helpers();
-        if self.id.is_empty() {
-            return Ok(());
-        }
-        let id = std::mem::take(&mut self.id);
-        self.backend
-            .block_on(super::container::remove(&self.backend, &id))?;
+        self.remove_now()?;
         Ok(())
+    }
+
+    fn span(&self) -> tracing::Span {
+        self.span.clone()
     }
 }

@@ -4,7 +4,7 @@
 use lego_data::Task;
 
 use super::parsers::{StatusMap, TestStatus};
-use super::run::{RunOptions, TestRun, run_tests};
+use super::run::{RunOptions, TestRun, run_tests_here};
 use crate::error::Result;
 use crate::sandbox::Sandbox;
 
@@ -64,7 +64,23 @@ pub fn stability(maps: &[StatusMap]) -> Stability {
 /// Runs the tests `runs` times (at least once), resetting the sandbox before each run after the
 /// first, and says which tests kept their outcome. Runs whose log gave no result (a timeout, a
 /// patch that did not apply) count as reporting no test.
+///
+/// Each run is a `run_tests` span (numbered from 1) in the sandbox's
+/// [`span`](Sandbox::span).
 pub fn run_tests_repeatedly(
+    sandbox: &mut dyn Sandbox,
+    task: &Task,
+    candidate_patch: Option<&str>,
+    options: &RunOptions,
+    runs: usize,
+) -> Result<(Vec<TestRun>, Stability)> {
+    let in_sandbox = sandbox.span();
+    let _entered = in_sandbox.enter();
+    repeatedly_here(sandbox, task, candidate_patch, options, runs)
+}
+
+/// [`run_tests_repeatedly`] in the current span (a validation's).
+pub(super) fn repeatedly_here(
     sandbox: &mut dyn Sandbox,
     task: &Task,
     candidate_patch: Option<&str>,
@@ -76,9 +92,23 @@ pub fn run_tests_repeatedly(
         if i > 0 {
             sandbox.reset()?;
         }
-        done.push(run_tests(sandbox, task, candidate_patch, options)?);
+        done.push(run_tests_here(
+            sandbox,
+            task,
+            candidate_patch,
+            options,
+            i + 1,
+        )?);
     }
     let maps: Vec<StatusMap> = done.iter().map(|r| r.grade.status_map.clone()).collect();
     let stability = stability(&maps);
+    if !stability.flaky.is_empty() {
+        tracing::debug!(
+            runs = done.len(),
+            flaky = stability.flaky.len(),
+            stable = stability.stable.len(),
+            "tests changed outcome between runs; dropped as flaky"
+        );
+    }
     Ok((done, stability))
 }

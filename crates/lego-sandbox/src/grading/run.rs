@@ -9,7 +9,7 @@
 //! `: '>>>>> Start Test Output'` and `: '>>>>> End Test Output'`, whose `set -x` trace is the
 //! marker; its exit code recorded after the end marker; the test files reset again).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lego_data::Task;
 
@@ -84,7 +84,60 @@ pub struct TestRun {
 /// reset); call [`Sandbox::reset`] before another run. `Err` only when the sandbox itself
 /// fails; a patch that does not apply or tests that time out are a [`TestRun`] whose grade is
 /// an error, as in SWE-bench.
+///
+/// The run is a `run_tests` span (at `debug`) in the sandbox's [`span`](Sandbox::span), with an
+/// event per failed way of applying the patch and one with the grade.
 pub fn run_tests(
+    sandbox: &mut dyn Sandbox,
+    task: &Task,
+    candidate_patch: Option<&str>,
+    options: &RunOptions,
+) -> Result<TestRun> {
+    let in_sandbox = sandbox.span();
+    let _entered = in_sandbox.enter();
+    run_tests_here(sandbox, task, candidate_patch, options, 1)
+}
+
+/// [`run_tests`] as the `run`-th run of a span in the current one: a caller that is a unit of
+/// work in the sandbox already (a validation, repeated runs) keeps its own span around it.
+pub(super) fn run_tests_here(
+    sandbox: &mut dyn Sandbox,
+    task: &Task,
+    candidate_patch: Option<&str>,
+    options: &RunOptions,
+    run: usize,
+) -> Result<TestRun> {
+    let span = tracing::debug_span!("run_tests", instance_id = %task.instance_id, run);
+    let _entered = span.enter();
+    let started = Instant::now();
+    let result = run_tests_inner(sandbox, task, candidate_patch, options);
+    match &result {
+        Ok(done) => graded(done, started.elapsed()),
+        Err(error) => tracing::debug!(%error, "the test run failed in the sandbox"),
+    }
+    result
+}
+
+/// The event with a run's grade.
+fn graded(run: &TestRun, took: Duration) {
+    let grade = &run.grade;
+    let tests = grade.report.tests_status.as_ref();
+    let count = |f: fn(&super::grade::TestsStatus) -> usize| tests.map(f);
+    tracing::debug!(
+        resolution = ?grade.resolution,
+        log_problem = ?grade.log_problem,
+        patch_applied = run.patch_applied,
+        timed_out = run.timed_out,
+        tests_parsed = grade.status_map.len(),
+        fail_to_pass_passed = count(|t| t.fail_to_pass.success.len()),
+        fail_to_pass_failed = count(|t| t.fail_to_pass.failure.len()),
+        pass_to_pass_failed = count(|t| t.pass_to_pass.failure.len()),
+        seconds = took.as_secs_f64(),
+        "tests graded"
+    );
+}
+
+fn run_tests_inner(
     sandbox: &mut dyn Sandbox,
     task: &Task,
     candidate_patch: Option<&str>,
@@ -117,9 +170,15 @@ pub fn run_tests(
             apply_log.push_str(&format!("+ {command}\n{}", out.output));
             last_output = out.output;
             if out.exit_code == Some(0) {
+                tracing::debug!(command, "candidate patch applied");
                 applied = true;
                 break;
             }
+            tracing::debug!(
+                command,
+                exit_code = out.exit_code,
+                "candidate patch did not apply this way; trying the next"
+            );
         }
         if !applied {
             // The chain can leave the patch applied while each command exited non-zero.
@@ -129,6 +188,7 @@ pub fn run_tests(
         }
         patch_applied = Some(applied);
         if !applied {
+            tracing::debug!("candidate patch does not apply");
             let log = format!("{APPLY_PATCH_FAIL}:\n{last_output}");
             let grade = grade(task, &log, &grade_options)?;
             return Ok(TestRun {

@@ -5,7 +5,7 @@
 
 use lego_data::{Rejection, Task};
 
-use super::flaky::run_tests_repeatedly;
+use super::flaky::repeatedly_here;
 use super::grade::{LogProblem, TESTS_TIMEOUT};
 use super::parsers::{StatusMap, TestStatus};
 use super::run::{RunOptions, TestRun, with_stdin};
@@ -89,7 +89,46 @@ impl Validation {
 /// required, no PASS_TO_PASS one). A before-side that ran but reported nothing (a collection
 /// error: the tests cannot even import the old code) counts every test as failing there.
 /// `Err` only when the sandbox itself fails.
+///
+/// The validation is a `validate` span (at `debug`) in the sandbox's [`span`](Sandbox::span),
+/// holding the runs' `run_tests` spans and ending with its verdict: kept, with its test counts,
+/// or rejected, and why.
 pub fn validate(
+    sandbox: &mut dyn Sandbox,
+    task: &Task,
+    options: &ValidateOptions,
+) -> Result<Validation> {
+    let in_sandbox = sandbox.span();
+    let _in_sandbox = in_sandbox.enter();
+    let span =
+        tracing::debug_span!("validate", instance_id = %task.instance_id, runs = options.runs);
+    let _entered = span.enter();
+    let started = std::time::Instant::now();
+    let result = validate_inner(sandbox, task, options);
+    let seconds = started.elapsed().as_secs_f64();
+    match &result {
+        Ok(Validation {
+            rejection: Some(rejection),
+            ..
+        }) => tracing::debug!(
+            rejection = rejection.code(),
+            why = %rejection,
+            seconds,
+            "candidate rejected"
+        ),
+        Ok(v) => tracing::debug!(
+            fail_to_pass = v.fail_to_pass.len(),
+            pass_to_pass = v.pass_to_pass.len(),
+            flaky = v.flaky.len(),
+            seconds,
+            "candidate kept"
+        ),
+        Err(error) => tracing::debug!(%error, seconds, "the validation failed in the sandbox"),
+    }
+    result
+}
+
+fn validate_inner(
     sandbox: &mut dyn Sandbox,
     task: &Task,
     options: &ValidateOptions,
@@ -102,12 +141,13 @@ pub fn validate(
     if !task.test_patch.is_empty() {
         let check = sandbox.exec(&with_stdin("git apply --check", &task.test_patch), &exec)?;
         if check.exit_code != Some(0) {
+            tracing::trace!(output = check.output, "git apply --check of the test patch");
             return Ok(Validation::rejected(Rejection::TestPatchDoesNotApply));
         }
     }
 
-    let (before_runs, before) =
-        run_tests_repeatedly(sandbox, task, None, &options.run, options.runs)?;
+    tracing::debug!("running the tests before the code patch");
+    let (before_runs, before) = repeatedly_here(sandbox, task, None, &options.run, options.runs)?;
     let before_log = first_log(&before_runs);
     if let Some(why) = before_runs.iter().find_map(unusable_before) {
         let mut v = Validation::rejected(Rejection::NoTestResult {
@@ -119,8 +159,9 @@ pub fn validate(
     }
 
     sandbox.reset()?;
+    tracing::debug!("running the tests after the code patch");
     let (after_runs, after) =
-        run_tests_repeatedly(sandbox, task, Some(&task.patch), &options.run, options.runs)?;
+        repeatedly_here(sandbox, task, Some(&task.patch), &options.run, options.runs)?;
     let after_log = first_log(&after_runs);
     let problem = after_runs.iter().find_map(|r| {
         if r.patch_applied == Some(false) {

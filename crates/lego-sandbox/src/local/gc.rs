@@ -66,6 +66,8 @@ fn read_owner(dir: &Path) -> Option<Owner> {
 /// directory): their processes, cgroups and directories. Sandboxes of live processes are left
 /// alone.
 pub fn gc_local() -> Result<LocalGcReport> {
+    let span = tracing::info_span!("local_gc");
+    let _entered = span.enter();
     let mut report = LocalGcReport::default();
     let tmp = std::env::temp_dir();
     let entries = fs::read_dir(&tmp).map_err(|e| Error::io("list", &tmp, e))?;
@@ -97,11 +99,20 @@ pub fn gc_local() -> Result<LocalGcReport> {
     report.cgroups += remove_dead_cgroups(&mut report.processes);
     for dir in dead_dirs {
         match fs::remove_dir_all(&dir) {
-            Ok(()) => report.dirs.push(dir),
+            Ok(()) => {
+                tracing::info!(dir = %dir.display(), "removed a local sandbox whose owner is gone");
+                report.dirs.push(dir);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("remove", dir, e)),
         }
     }
+    tracing::info!(
+        dirs = report.dirs.len(),
+        processes = report.processes,
+        cgroups = report.cgroups,
+        "local sandboxes garbage collected"
+    );
     Ok(report)
 }
 

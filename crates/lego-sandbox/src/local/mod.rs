@@ -72,6 +72,8 @@ pub struct LocalSandbox {
     namespace: bool,
     token: String,
     state: Option<Live>,
+    /// The sandbox's lifetime: its events are emitted in it (see [`Sandbox::span`]).
+    span: tracing::Span,
 }
 
 /// What a started sandbox holds; `None` once stopped.
@@ -83,6 +85,8 @@ struct Live {
     cgroup: Option<PidsCgroup>,
     shell: Option<Shell>,
     seq: u64,
+    /// When the copy was made, for the seconds of the "stopped" event.
+    started: Instant,
 }
 
 impl LocalSandbox {
@@ -102,13 +106,22 @@ impl LocalSandbox {
             SEQ.fetch_add(1, Ordering::Relaxed)
         );
         let namespace = options.namespace.unwrap_or_else(namespace_available);
+        let span = tracing::debug_span!(
+            "sandbox",
+            backend = "local",
+            id = tracing::field::Empty,
+            repo = %source.display(),
+        );
         let mut sandbox = LocalSandbox {
             source,
             options,
             namespace,
             token,
             state: None,
+            span,
         };
+        let span = sandbox.span.clone();
+        let _entered = span.enter();
         sandbox.state = Some(sandbox.setup()?);
         Ok(sandbox)
     }
@@ -129,6 +142,7 @@ impl LocalSandbox {
     }
 
     fn setup(&self) -> Result<Live> {
+        let started = Instant::now();
         let pid = std::process::id();
         let root = tempfile::Builder::new()
             .prefix(&format!("{}{pid}-", gc::DIR_PREFIX))
@@ -146,12 +160,27 @@ impl LocalSandbox {
             fs::create_dir(&d).map_err(|e| Error::io("create", &d, e))?;
         }
         let copy = fs::canonicalize(&copy).map_err(|e| Error::io("open", &copy, e))?;
+        let cgroup = PidsCgroup::create(self.options.max_processes);
+        // The directory's name is what `gc_local` and an operator looking in $TMPDIR see.
+        let id = root
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.span.record("id", id.as_str());
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            namespace = self.namespace,
+            pids_cgroup = cgroup.is_some(),
+            "sandbox started"
+        );
         Ok(Live {
             root,
             copy,
-            cgroup: PidsCgroup::create(self.options.max_processes),
+            cgroup,
             shell: None,
             seq: 0,
+            started,
         })
     }
 
@@ -325,7 +354,13 @@ impl Sandbox for LocalSandbox {
         "local"
     }
 
+    fn span(&self) -> tracing::Span {
+        self.span.clone()
+    }
+
     fn exec(&mut self, command: &str, options: &ExecOptions) -> Result<ExecOutput> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         let live = self.state.as_mut().ok_or(Error::Stopped)?;
         live.seq += 1;
         let script_path = live.root.path().join(format!("cmd/exec-{}.sh", live.seq));
@@ -351,10 +386,13 @@ impl Sandbox for LocalSandbox {
             .try_clone()
             .map_err(|e| Error::io("create pipe", "bash", e))?;
         cmd.stdin(Stdio::null()).stdout(writer).stderr(writer2);
-        let mut child = cmd.spawn().map_err(|e| Error::Spawn {
-            what: "bash".into(),
-            source: e,
-        })?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::Spawn {
+                what: "bash".into(),
+                source: e,
+            })
+            .inspect_err(|e| tracing::debug!(error = %e, "exec failed"))?;
         drop(cmd);
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
         let cap = self.options.exec_output_bytes;
@@ -413,18 +451,30 @@ impl Sandbox for LocalSandbox {
             );
         }
         let live = self.state.as_ref().ok_or(Error::Stopped)?;
+        let exit_code = if timed_out {
+            None
+        } else {
+            status.and_then(|s| s.code())
+        };
+        crate::events::exec_done(
+            command,
+            exit_code.map(i64::from),
+            timed_out,
+            started.elapsed(),
+            &output,
+            dropped,
+        );
         Ok(ExecOutput {
-            exit_code: if timed_out {
-                None
-            } else {
-                status.and_then(|s| s.code())
-            },
+            exit_code,
             output: self.outbound(live, output),
             timed_out,
         })
     }
 
     fn read_file(&mut self, path: &str) -> Result<Vec<u8>> {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        tracing::trace!(path, "read file");
         let host = self.host_path(path)?;
         if host.is_dir() {
             return Err(Error::IsDirectory { path: path.into() });
@@ -436,6 +486,9 @@ impl Sandbox for LocalSandbox {
     }
 
     fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        tracing::trace!(path, bytes = contents.len(), "write file");
         let host = self.host_path(path)?;
         if host.is_dir() {
             return Err(Error::IsDirectory { path: path.into() });
@@ -460,6 +513,8 @@ impl Sandbox for LocalSandbox {
     }
 
     fn shell_send(&mut self, input: ShellInput) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         let alive = match self.live()?.shell.as_mut() {
             Some(shell) => !lock(&shell.shared).eof,
             None => false,
@@ -483,10 +538,12 @@ impl Sandbox for LocalSandbox {
         let cgroup = live.cgroup.as_ref();
         let shell = live.shell.as_mut().ok_or(Error::ShellIdle)?;
         match input {
-            ShellInput::Command(_) => {
+            ShellInput::Command(command) => {
                 if shell.running {
                     return Err(Error::ShellBusy);
                 }
+                tracing::debug!(command = %crate::events::brief(&command), "shell command sent");
+                tracing::trace!(command, "shell command text");
                 shell.seq += 1;
                 let file = cmd_dir.join(format!("shell-{}.sh", shell.seq));
                 fs::write(&file, &text).map_err(|e| Error::io("write", &file, e))?;
@@ -520,6 +577,7 @@ impl Sandbox for LocalSandbox {
                 if !shell.running {
                     return Err(Error::ShellIdle);
                 }
+                tracing::debug!(input = ?input, "shell interrupted");
                 signal_all(shell.pid(), cgroup, Some(shell.pid()), Signal::SIGINT);
             }
         }
@@ -527,6 +585,8 @@ impl Sandbox for LocalSandbox {
     }
 
     fn shell_wait(&mut self, options: &WaitOptions) -> Result<ShellUpdate> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         let token = self.token.clone().into_bytes();
         let cap = self.options.shell_output_bytes;
         let live = self.live()?;
@@ -561,6 +621,10 @@ impl Sandbox for LocalSandbox {
         drop(buf);
         let mut note = String::new();
         if flooded {
+            tracing::debug!(
+                limit_bytes = cap,
+                "shell command printed past the limit; killed"
+            );
             signal_all(shell.pid(), cgroup, Some(shell.pid()), Signal::SIGKILL);
             drop(wait_until(&shell.shared, Duration::from_secs(5), |b| {
                 b.done.is_some() || b.eof
@@ -595,6 +659,7 @@ impl Sandbox for LocalSandbox {
             },
             s => s,
         };
+        crate::events::shell_waited(start.elapsed(), &output, &state);
         if exited {
             self.stop_shell();
         }
@@ -602,15 +667,21 @@ impl Sandbox for LocalSandbox {
     }
 
     fn shell_kill(&mut self) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         let live = self.live()?;
         let cgroup = live.cgroup.as_ref();
         if let Some(shell) = live.shell.as_mut() {
+            tracing::debug!("killing what the shell runs");
             signal_all(shell.pid(), cgroup, Some(shell.pid()), Signal::SIGKILL);
         }
         Ok(())
     }
 
     fn reset(&mut self) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        tracing::debug!("sandbox reset");
         self.live()?;
         self.stop()?;
         self.state = Some(self.setup()?);
@@ -618,8 +689,14 @@ impl Sandbox for LocalSandbox {
     }
 
     fn stop(&mut self) -> Result<()> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.stop_shell();
         if let Some(live) = self.state.take() {
+            tracing::debug!(
+                seconds = live.started.elapsed().as_secs_f64(),
+                "sandbox stopped"
+            );
             // The cgroup's drop kills what is left in it; the temp dir's drop removes the copy.
             drop(live.cgroup);
             let path = live.root.path().to_path_buf();

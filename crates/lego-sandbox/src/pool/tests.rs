@@ -1,5 +1,7 @@
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
+
+use lego_data::Progress;
 
 use super::{JobError, Pool};
 use crate::error::Error;
@@ -59,4 +61,55 @@ fn results_in_order_bounded_and_failures_isolated() {
     for root in roots {
         assert!(!root.exists(), "{} was left", root.display());
     }
+}
+
+/// Counts what a [`Pool`] reports, and when: how many jobs had ended at each job's start.
+#[derive(Default)]
+struct Counted {
+    total: AtomicU64,
+    done: AtomicU64,
+}
+
+impl Progress for Counted {
+    fn set_total(&self, total: u64) {
+        self.total.store(total, Ordering::SeqCst);
+    }
+    fn set_position(&self, done: u64) {
+        self.done.store(done, Ordering::SeqCst);
+    }
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn progress_counts_every_ended_job_as_it_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = Pool::new(1, |job| {
+        if job == 2 {
+            return Err(Error::ShellIdle);
+        }
+        Ok(Box::new(LocalSandbox::start(dir.path(), LocalOptions::default())?) as Box<dyn Sandbox>)
+    });
+    let progress = Counted::default();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let results = pool.run_with_progress(
+        (0..5).collect(),
+        |_sb, i: usize| {
+            // One worker: the jobs before this one have all ended and been counted.
+            seen.lock()
+                .expect("lock")
+                .push((i, progress.done.load(Ordering::SeqCst)));
+            if i == 3 { Err("three") } else { Ok(i) }
+        },
+        &progress,
+    );
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3);
+    assert_eq!(progress.total.load(Ordering::SeqCst), 5);
+    // Failed jobs (no sandbox for job 2, an error from job 3) count as ended too.
+    assert_eq!(progress.done.load(Ordering::SeqCst), 5);
+    assert_eq!(
+        seen.into_inner().expect("lock"),
+        vec![(0, 0), (1, 1), (3, 3), (4, 4)]
+    );
 }

@@ -37,12 +37,18 @@ pub struct ToolState {
 /// Runs one tool call (`arguments` is the JSON object text of an OpenAI tool call) and returns
 /// its observation. Never fails: a bad call or a sandbox failure is an observation, as the model
 /// would see it.
+///
+/// The call is a `tool_call` span (at `debug`) in the sandbox's [`span`](Sandbox::span), ending
+/// with an event that says how it went; `trace` adds the arguments and the observation's text.
 pub fn tool_call(
     sandbox: &mut dyn Sandbox,
     state: &mut ToolState,
     name: &str,
     arguments: &str,
 ) -> Observation {
+    let span = tracing::debug_span!(parent: &sandbox.span(), "tool_call", tool = name);
+    let _entered = span.enter();
+    tracing::trace!(arguments, "tool call arguments");
     let started = Instant::now();
     let (text, exit_code, finished) = match serde_json::from_str::<Value>(arguments) {
         Ok(Value::Object(args)) => dispatch(sandbox, state, name, &args),
@@ -59,11 +65,21 @@ pub fn tool_call(
         arguments: arguments.to_string(),
     };
     let error = classify_step(&[], Some(&call), &text, exit_code);
+    let duration_s = started.elapsed().as_secs_f64();
+    tracing::debug!(
+        error = error.map(StepError::as_str),
+        exit_code,
+        seconds = duration_s,
+        finished,
+        observation_chars = text.chars().count(),
+        "tool call done"
+    );
+    tracing::trace!(observation = text, "tool call observation");
     Observation {
         text,
         error,
         exit_code,
-        duration_s: started.elapsed().as_secs_f64(),
+        duration_s,
         finished,
     }
 }

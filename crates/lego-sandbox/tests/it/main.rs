@@ -11,6 +11,7 @@
 mod docker;
 #[cfg(feature = "docker")]
 mod engine;
+mod events;
 mod grading;
 mod hostile;
 mod killed;
