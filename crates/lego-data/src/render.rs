@@ -206,7 +206,7 @@ pub fn render_example(
     opts: &RenderOptions,
 ) -> Result<Rendered> {
     let chat = render_chat(traj, opts.error_mask)?;
-    let (mut input_ids, offsets) = tok.encode_with_offsets(&chat.text);
+    let (mut input_ids, offsets) = tok.encode_with_offsets(&chat.text)?;
     let mut labels = labels_from_ranges(&input_ids, &offsets, &chat.trained);
     let len = input_ids.len();
     let trained = labels.iter().filter(|&&l| l != IGNORE_INDEX).count();
