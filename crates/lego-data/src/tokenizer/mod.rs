@@ -120,6 +120,20 @@ impl fmt::Display for Preset {
     }
 }
 
+/// A tokenizer of the 256 single bytes and Qwen3's added tokens (ids 256 and up), for tests
+/// that need real encoding but no vocabulary file.
+#[cfg(test)]
+pub(crate) fn byte_tokenizer() -> Tokenizer {
+    let tokens: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
+    let added: Vec<(u32, &str)> = Preset::Qwen3
+        .added_tokens()
+        .enumerate()
+        .map(|(i, (_, t))| (256 + i as u32, t))
+        .collect();
+    let json = tiktoken::tokenizer_json(&tokens, QWEN_PATTERN, &added).expect("valid tokens");
+    Tokenizer::from_json_str(&json).expect("lego's own file loads")
+}
+
 /// GPT-2's reversible map from bytes to printable characters, used for the keys of a byte-level
 /// vocabulary: printable Latin-1 bytes map to themselves, the others to U+0100 and up.
 pub(crate) fn bytes_to_unicode() -> [char; 256] {
