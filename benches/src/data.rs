@@ -41,7 +41,7 @@ pub fn run() -> Result<()> {
 
     let start = Instant::now();
     for _ in 0..REPEATS {
-        render_all(&trajs, &tok, &opts, None)?;
+        render_all(&trajs, &tok, &opts, None, &lego_data::NoProgress)?;
     }
     let lego_all = start.elapsed().as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

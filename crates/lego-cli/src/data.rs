@@ -298,6 +298,12 @@ fn render(args: &RenderArgs) -> Result<(Vec<Trajectory>, Vec<lego_data::Rendered
     if args.truncate && args.max_len.is_none() {
         bail!("--truncate needs --max-len");
     }
-    let rendered = render_all(&trajs, &tok, &opts, Some(args.tiers))?;
+    let rendered = render_all(
+        &trajs,
+        &tok,
+        &opts,
+        Some(args.tiers),
+        &lego_data::NoProgress,
+    )?;
     Ok((trajs, rendered))
 }

@@ -53,6 +53,13 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The `tokenizers` crate failed to load a file or to encode or decode.
+    #[error("{context}")]
+    Tokenizers {
+        context: String,
+        #[source]
+        source: BoxError,
+    },
     #[error(transparent)]
     Json(#[from] serde_json::Error),
 }

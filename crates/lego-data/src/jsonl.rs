@@ -52,6 +52,7 @@ pub fn read_jsonl<T: DeserializeOwned>(
         match item {
             Ok((_, record)) => records.push(record),
             Err(Error::Malformed { line, source, .. }) if opts.skip_malformed => {
+                tracing::warn!(path = %path.display(), line, error = %source, "skipping a malformed line");
                 report.skipped.push(SkippedLine {
                     line,
                     error: source.to_string(),
@@ -228,10 +229,23 @@ pub fn resume_state(path: &Path, key: &str) -> Result<ResumeState> {
         }
     }
     if let Some(Error::Malformed { line, source, .. }) = pending {
+        tracing::warn!(
+            path = %path.display(),
+            line,
+            error = %source,
+            "last line is incomplete (a crash mid-write): it will be written again"
+        );
         state.truncated = Some(SkippedLine {
             line,
             error: source.to_string(),
         });
+    }
+    if !state.ids.is_empty() {
+        tracing::info!(
+            path = %path.display(),
+            done = state.ids.len(),
+            "resuming: skipping the records already written"
+        );
     }
     Ok(state)
 }

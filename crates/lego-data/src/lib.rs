@@ -12,7 +12,9 @@
 //! - Interchange: [`to_sharegpt`]/[`from_sharegpt`] convert to and from SWE-Lego's ShareGPT-like
 //!   records with Hermes tool-call text, written in Python `json.dumps` style by [`python_json`].
 //! - Tokenizer: [`import_tiktoken`] builds a Hugging Face `tokenizer.json` from a tiktoken rank
-//!   file, and [`Tokenizer`] encodes with it exactly as tiktoken does (no `tokenizers` crate).
+//!   file; [`Tokenizer`] loads any `tokenizer.json` and encodes it on lego's own encoder
+//!   (tiktoken's algorithm) where that reproduces the file exactly, on the `tokenizers` crate
+//!   otherwise ([`Backend`]).
 //! - Rendering: [`render_chat`] writes a trajectory in the Qwen3 chat format with the byte ranges
 //!   that carry loss, [`render_example`]/[`render_all`] tokenise it into an [`Example`] with
 //!   labels, masking error steps; [`data_stats`] summarises a rendered set.
@@ -83,5 +85,5 @@ pub use sharegpt::{
 };
 pub use stats::{Bucket, DataStats, TierStats, data_stats};
 pub use step_error::{annotate_steps, classify_step};
-pub use tokenizer::{Preset, Tokenizer, import_tiktoken, import_tiktoken_file};
+pub use tokenizer::{Backend, Preset, Tokenizer, import_tiktoken, import_tiktoken_file};
 pub use tool_schemas::{OPENHANDS_TOOL_NAMES, openhands_tools};

@@ -519,6 +519,25 @@ pub fn candidate_task(
     pr: &PullRequest,
     options: &MineOptions,
 ) -> Result<std::result::Result<Task, Rejection>> {
+    let _span = tracing::debug_span!("candidate", pr = pr.number).entered();
+    let result = filter_pull_request(repo, pr, options)?;
+    match &result {
+        Ok(task) => tracing::debug!(instance_id = %task.instance_id, "candidate task"),
+        Err(rejection) => tracing::debug!(
+            reason = rejection.code(),
+            why = %rejection,
+            "pull request rejected"
+        ),
+    }
+    Ok(result)
+}
+
+/// [`candidate_task`] without its logging: the filters in order, then the task.
+fn filter_pull_request(
+    repo: &Path,
+    pr: &PullRequest,
+    options: &MineOptions,
+) -> Result<std::result::Result<Task, Rejection>> {
     if options.require_issue && pr.issues.is_empty() {
         return Ok(Err(Rejection::NoLinkedIssue));
     }

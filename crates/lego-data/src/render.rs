@@ -15,11 +15,13 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::curriculum::{Length, assign_tiers};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::pyjson::python_json;
 use crate::schema::{Message, Role, StepError, Trajectory};
 use crate::tokenizer::Tokenizer;
@@ -206,7 +208,7 @@ pub fn render_example(
     opts: &RenderOptions,
 ) -> Result<Rendered> {
     let chat = render_chat(traj, opts.error_mask)?;
-    let (mut input_ids, offsets) = tok.encode_with_offsets(&chat.text);
+    let (mut input_ids, offsets) = tok.encode_with_offsets(&chat.text)?;
     let mut labels = labels_from_ranges(&input_ids, &offsets, &chat.trained);
     let len = input_ids.len();
     let trained = labels.iter().filter(|&&l| l != IGNORE_INDEX).count();
@@ -238,35 +240,29 @@ pub fn render_example(
     Ok(rendered)
 }
 
-/// Renders a whole set on all cores, in input order, and assigns curriculum tiers (over the kept
-/// examples) when `tiers` is given.
+/// Renders a whole set on all cores (rayon's global pool), in input order, and assigns
+/// curriculum tiers (over the kept examples) when `tiers` is given. `progress` advances by one
+/// per trajectory rendered.
 pub fn render_all(
     trajs: &[Trajectory],
     tok: &Tokenizer,
     opts: &RenderOptions,
     tiers: Option<usize>,
+    progress: &dyn Progress,
 ) -> Result<Vec<Rendered>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(trajs.len().max(1));
-    let chunk = trajs.len().div_ceil(threads).max(1);
-    let mut rendered = std::thread::scope(|scope| {
-        let handles: Vec<_> = trajs
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|t| render_example(t, tok, opts))
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        let mut all = Vec::with_capacity(trajs.len());
-        for handle in handles {
-            all.extend(handle.join().expect("a render thread panicked")?);
-        }
-        Ok::<_, Error>(all)
-    })?;
+    let _span = tracing::info_span!("render_all", trajectories = trajs.len()).entered();
+    progress.set_total(trajs.len() as u64);
+    // One trajectory per task: they differ in length by orders of magnitude, and rayon's work
+    // stealing balances that where fixed chunks per thread did not.
+    let mut rendered = trajs
+        .par_iter()
+        .map(|traj| {
+            let _span = tracing::trace_span!("render", instance_id = %traj.instance_id).entered();
+            let r = render_example(traj, tok, opts);
+            progress.advance(1);
+            r
+        })
+        .collect::<Result<Vec<_>>>()?;
     if let Some(tiers) = tiers {
         let kept: Vec<&mut Example> = rendered
             .iter_mut()
@@ -283,6 +279,14 @@ pub fn render_all(
             example.tier = Some(tier);
         }
     }
+    let dropped = rendered.iter().filter(|r| r.example.is_none()).count();
+    let truncated = rendered.iter().filter(|r| r.truncated).count();
+    tracing::debug!(
+        rendered = rendered.len() - dropped,
+        dropped,
+        truncated,
+        "rendered"
+    );
     Ok(rendered)
 }
 

@@ -131,6 +131,15 @@ pub fn sanitize_repo(
     out: &Path,
     options: &SanitizeOptions,
 ) -> Result<SanitizeReport> {
+    let _span = tracing::info_span!(
+        "sanitize",
+        repo = %repo.display(),
+        base,
+        mode = %options.mode
+    )
+    .entered();
+    tracing::info!(out = %out.display(), "sanitising");
+    let started = std::time::Instant::now();
     check_out_is_free(out)?;
     let mut src = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
         Error::NotARepository {
@@ -170,6 +179,14 @@ pub fn sanitize_repo(
     })?;
     // Renamed away: nothing left for the guard to delete.
     let _ = tmp.keep();
+    tracing::info!(
+        head = %report.head,
+        commits = report.commits,
+        objects = report.objects,
+        files = report.files,
+        seconds = started.elapsed().as_secs_f64(),
+        "sanitised"
+    );
     Ok(report)
 }
 

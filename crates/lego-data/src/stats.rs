@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::render::Rendered;
+use crate::render::{Example, Rendered};
 use crate::schema::{Role, Trajectory};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -56,6 +57,13 @@ pub fn data_stats(trajs: &[Trajectory], rendered: &[Rendered]) -> DataStats {
         trajectories: rendered.len(),
         ..DataStats::default()
     };
+    // Counting trained labels reads every token of the set: the one part worth spreading over
+    // the cores.
+    s.trained_tokens = rendered
+        .par_iter()
+        .filter_map(|r| r.example.as_ref())
+        .map(Example::trained_tokens)
+        .sum();
     let mut tier_members: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
     for r in rendered {
         s.assistant_turns += r.turns.assistant;
@@ -66,7 +74,6 @@ pub fn data_stats(trajs: &[Trajectory], rendered: &[Rendered]) -> DataStats {
             Some(example) => {
                 s.kept += 1;
                 s.tokens += example.input_ids.len();
-                s.trained_tokens += example.trained_tokens();
                 if let Some(tier) = example.tier {
                     tier_members
                         .entry(tier)

@@ -79,10 +79,12 @@ pub fn render_examples(
         max_len: Some(max_len),
         overlong: Overlong::Drop,
     };
-    Ok(render_all(trajs, tok, &opts, Some(tiers))?
-        .into_iter()
-        .filter_map(|r| r.example)
-        .collect())
+    Ok(
+        render_all(trajs, tok, &opts, Some(tiers), &lego_data::NoProgress)?
+            .into_iter()
+            .filter_map(|r| r.example)
+            .collect(),
+    )
 }
 
 /// One optimizer step: which examples (indices into the data) it trains on.

@@ -173,3 +173,49 @@ fn tool_calls_outside_assistant_are_rejected() {
     let err = render_chat(&trajectory(vec![user]), true).unwrap_err();
     assert!(err.to_string().contains("demo__x-1: message 0"), "{err}");
 }
+
+/// A counting `Progress`, to see what a job reports.
+#[derive(Default)]
+struct Counted {
+    total: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl crate::Progress for Counted {
+    fn set_total(&self, total: u64) {
+        self.total.store(total, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn set_position(&self, done: u64) {
+        self.done.store(done, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn render_all_keeps_input_order_and_reports_each_trajectory() {
+    let tok = crate::tokenizer::byte_tokenizer();
+    let mut trajs = crate::example_trajectories();
+    // Enough work items for the pool to interleave them.
+    for round in 0..4 {
+        for mut t in crate::example_trajectories() {
+            t.instance_id = format!("{}-{round}", t.instance_id);
+            trajs.push(t);
+        }
+    }
+    let opts = RenderOptions::default();
+    let progress = Counted::default();
+    let all = render_all(&trajs, &tok, &opts, Some(2), &progress).unwrap();
+    assert_eq!(progress.total.into_inner(), trajs.len() as u64);
+    assert_eq!(progress.done.into_inner(), trajs.len() as u64);
+    assert_eq!(all.len(), trajs.len());
+    for (traj, rendered) in trajs.iter().zip(&all) {
+        let alone = render_example(traj, &tok, &opts).unwrap();
+        assert_eq!(rendered.instance_id, traj.instance_id);
+        let (a, b) = (rendered.example.as_ref().unwrap(), alone.example.unwrap());
+        assert_eq!((&a.input_ids, &a.labels), (&b.input_ids, &b.labels));
+        assert!(a.tier.is_some_and(|t| t < 2));
+        assert!(a.trained_tokens() > 0);
+    }
+}

@@ -1,7 +1,7 @@
-//! [`Tokenizer`]: a `tokenizer.json` of the byte-level BPE kind, encoded the tiktoken way.
+//! [`LegoEncoder`]: lego's own encoder, tiktoken's algorithm over a `tokenizer.json` whose
+//! configuration it reproduces exactly (the fast path of [`Tokenizer`](super::Tokenizer)).
 
 use std::fmt;
-use std::path::Path;
 
 use regex::Regex;
 use rustc_hash::FxHashMap;
@@ -9,16 +9,31 @@ use serde_json::Value;
 
 use super::bpe::{Ranks, byte_pair_encode};
 use super::pretokenize::Pretokenizer;
-use super::{bytes_to_unicode, from_byte_level, to_byte_level, unicode_to_bytes};
+use super::tiktoken::derive_merges;
+use super::{QWEN_PATTERN, bytes_to_unicode, from_byte_level, to_byte_level, unicode_to_bytes};
 use crate::error::{Error, Result};
 
-/// A byte-level BPE tokenizer loaded from a Hugging Face `tokenizer.json` (as written by
-/// [`import_tiktoken`](super::import_tiktoken), or Qwen's own without its NFC normalizer),
-/// encoding exactly as tiktoken: added tokens are matched first (longest at each position),
-/// the text between them is split by the pre-tokenizer regex, and each piece is either a token
-/// itself or byte-pair merged by lowest rank. The merges of the file are not read: token ids
-/// are ranks, as in tiktoken.
-pub struct Tokenizer {
+/// Pre-tokenizer patterns whose emulation (`Pretokenizer`) is verified against tiktoken by the
+/// parity test. Another pattern may need lookaround that is not emulated, or may leave text
+/// unmatched, which `tokenizers` keeps as pieces and lego's pre-tokenizer would not.
+const VERIFIED_PATTERNS: &[&str] = &[QWEN_PATTERN];
+
+/// A byte-level BPE `tokenizer.json` encoded exactly as tiktoken (and `tokenizers`) do: added
+/// tokens are matched first (longest at each position), the text between them is split by the
+/// pre-tokenizer regex, and each piece is either a token itself or byte-pair merged by lowest
+/// rank. Token ids are ranks; the merges of the file are checked to be the ones the ranks imply,
+/// then not used.
+///
+/// [`LegoEncoder::from_value`] accepts a file only when this gives the ids `tokenizers` gives:
+/// no normalizer; a `Split` (isolated, one of [`VERIFIED_PATTERNS`]) then `ByteLevel` (no prefix
+/// space, no regex) pre-tokenizer; a `ByteLevel` decoder; a BPE model with `ignore_merges`, no
+/// dropout, byte fallback, prefix or suffix, a byte-level vocabulary with ids `0..n` holding
+/// every single byte, and exactly the merges transformers' `TikTokenConverter` derives from
+/// those ranks ([`derive_merges`], order included: it decides `tokenizers`' ties); added tokens
+/// without `lstrip`, `rstrip` or `single_word`, all alike in `normalized` (so `tokenizers`
+/// matches them in one leftmost-longest pass, as here). Truncation, padding and the
+/// post-processor are ignored by both paths: rendering encodes the text alone.
+pub(crate) struct LegoEncoder {
     ranks: Ranks,
     /// Bytes of each id; empty for ids that are not tokens.
     bytes: Vec<Box<[u8]>>,
@@ -30,9 +45,9 @@ pub struct Tokenizer {
     byte_chars: [char; 256],
 }
 
-impl fmt::Debug for Tokenizer {
+impl fmt::Debug for LegoEncoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tokenizer")
+        f.debug_struct("LegoEncoder")
             .field("ranks", &self.ranks.len())
             .field("added", &self.added.len())
             .field("vocab_size", &self.vocab_size())
@@ -40,25 +55,16 @@ impl fmt::Debug for Tokenizer {
     }
 }
 
-impl Tokenizer {
-    /// Loads a `tokenizer.json`.
-    pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_json_str(&text).map_err(|e| match e {
-            Error::Tokenizer(msg) => Error::Tokenizer(format!("{}: {msg}", path.display())),
-            other => other,
-        })
-    }
-
-    /// Loads the contents of a `tokenizer.json`. Fails on any other kind than byte-level BPE
-    /// with a regex `Split` pre-tokenizer and no normalizer.
-    pub fn from_json_str(json: &str) -> Result<Self> {
-        let root: Value = serde_json::from_str(json)?;
+impl LegoEncoder {
+    /// Loads a parsed `tokenizer.json`; `Error::Tokenizer` says why this encoder does not apply.
+    pub(crate) fn from_value(root: &Value) -> Result<Self> {
         check_normalizer(&root["normalizer"])?;
         let pattern = split_pattern(&root["pre_tokenizer"])?;
+        if !VERIFIED_PATTERNS.contains(&pattern) {
+            return Err(Error::Tokenizer(format!(
+                "pre-tokenizer pattern `{pattern}` is not one lego's encoder is verified on"
+            )));
+        }
         let pretokenizer = Pretokenizer::new(pattern)?;
         let decoder = &root["decoder"];
         if decoder["type"] != "ByteLevel" {
@@ -83,6 +89,11 @@ impl Tokenizer {
                 is_null_or_empty(&model["end_of_word_suffix"]),
             ),
             ("dropout", model["dropout"].is_null()),
+            // tiktoken looks a whole piece up before merging.
+            (
+                "ignore_merges",
+                model["ignore_merges"].as_bool() == Some(true),
+            ),
         ] {
             if !ok {
                 return Err(unsupported(&format!("model.{key}"), &model[key]));
@@ -113,9 +124,17 @@ impl Tokenizer {
                 "vocab lacks the single byte {b:#04x}"
             )));
         }
+        if bytes.len() != vocab.len() {
+            return Err(Error::Tokenizer(format!(
+                "vocab ids are not 0..{} (tiktoken ranks are)",
+                vocab.len()
+            )));
+        }
+        check_merges(&model["merges"], &bytes, &ranks)?;
 
         let mut added = FxHashMap::default();
         let mut added_text = FxHashMap::default();
+        let mut normalized = None;
         for tok in root["added_tokens"]
             .as_array()
             .map(Vec::as_slice)
@@ -130,6 +149,13 @@ impl Tokenizer {
                         "added token `{content}` has {key}: true, which is not supported"
                     )));
                 }
+            }
+            let this = tok["normalized"].as_bool() == Some(true);
+            if *normalized.get_or_insert(this) != this {
+                return Err(Error::Tokenizer(
+                    "added tokens differ in `normalized` (tokenizers matches them in two passes)"
+                        .into(),
+                ));
             }
             if content.is_empty() {
                 return Err(Error::Tokenizer("empty added token".into()));
@@ -153,7 +179,7 @@ impl Tokenizer {
             Some(regex)
         };
 
-        Ok(Tokenizer {
+        Ok(LegoEncoder {
             ranks,
             bytes,
             added,
@@ -165,34 +191,27 @@ impl Tokenizer {
     }
 
     /// The ids of `text`, added tokens matched.
-    pub fn encode(&self, text: &str) -> Vec<u32> {
+    pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
         let mut ids = Vec::with_capacity(text.len() / 3);
-        self.encode_into(text, true, |id, _, _| ids.push(id));
+        self.encode_into(text, |id, _, _| ids.push(id));
         ids
     }
 
     /// The ids of `text` with the byte range in `text` of each token. A token that holds part
     /// of a multi-byte char gets the range of its own bytes.
-    pub fn encode_with_offsets(&self, text: &str) -> (Vec<u32>, Vec<(usize, usize)>) {
+    pub(crate) fn encode_with_offsets(&self, text: &str) -> (Vec<u32>, Vec<(usize, usize)>) {
         let mut ids = Vec::with_capacity(text.len() / 3);
         let mut offsets = Vec::with_capacity(text.len() / 3);
-        self.encode_into(text, true, |id, s, e| {
+        self.encode_into(text, |id, s, e| {
             ids.push(id);
             offsets.push((s, e));
         });
         (ids, offsets)
     }
 
-    /// The ids of `text` treated as plain text: added tokens in it are encoded as text.
-    pub fn encode_ordinary(&self, text: &str) -> Vec<u32> {
-        let mut ids = Vec::with_capacity(text.len() / 3);
-        self.encode_into(text, false, |id, _, _| ids.push(id));
-        ids
-    }
-
     /// The text of `ids`, added tokens included; invalid UTF-8 becomes U+FFFD and unknown ids
     /// are left out.
-    pub fn decode(&self, ids: &[u32]) -> String {
+    pub(crate) fn decode(&self, ids: &[u32]) -> String {
         let mut out = Vec::with_capacity(ids.len() * 4);
         for id in ids {
             if let Some(b) = self.bytes.get(*id as usize) {
@@ -206,7 +225,7 @@ impl Tokenizer {
     }
 
     /// The id of a token given as an added token's text or as a byte-level vocab key.
-    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+    pub(crate) fn token_to_id(&self, token: &str) -> Option<u32> {
         if let Some(id) = self.added.get(token) {
             return Some(*id);
         }
@@ -215,7 +234,7 @@ impl Tokenizer {
     }
 
     /// The added token's text, or the byte-level vocab key, of `id`.
-    pub fn id_to_token(&self, id: u32) -> Option<String> {
+    pub(crate) fn id_to_token(&self, id: u32) -> Option<String> {
         if let Some(t) = self.added_text.get(&id) {
             return Some(t.clone());
         }
@@ -224,15 +243,15 @@ impl Tokenizer {
     }
 
     /// The largest id plus one.
-    pub fn vocab_size(&self) -> usize {
+    pub(crate) fn vocab_size(&self) -> usize {
         self.bytes.len()
     }
 
     /// Calls `sink(id, start, end)` for each token of `text`.
-    fn encode_into(&self, text: &str, match_added: bool, mut sink: impl FnMut(u32, usize, usize)) {
+    fn encode_into(&self, text: &str, mut sink: impl FnMut(u32, usize, usize)) {
         let mut parts = Vec::new();
         let mut pos = 0;
-        if match_added && let Some(regex) = &self.added_regex {
+        if let Some(regex) = &self.added_regex {
             for m in regex.find_iter(text) {
                 if m.start() > pos {
                     self.encode_segment(text, pos..m.start(), &mut parts, &mut sink);
@@ -303,6 +322,43 @@ fn split_pattern(pre: &Value) -> Result<&str> {
         Some(pattern) if ok_split && ok_byte_level => Ok(pattern),
         _ => Err(unsupported("pre_tokenizer", pre)),
     }
+}
+
+/// The file's merges must be exactly [`derive_merges`] of its ranks: `tokenizers` then merges
+/// as tiktoken does (see there), and lego's encoder, which merges by rank, gives its ids.
+fn check_merges(merges: &Value, bytes: &[Box<[u8]>], ranks: &Ranks) -> Result<()> {
+    let merges = merges
+        .as_array()
+        .ok_or_else(|| Error::Tokenizer("model.merges is not a list".into()))?;
+    let tokens: Vec<Vec<u8>> = bytes.iter().map(|b| b.to_vec()).collect();
+    let expected = derive_merges(&tokens);
+    if merges.len() != expected.len() {
+        return Err(Error::Tokenizer(format!(
+            "model.merges holds {} merges, not the {} that the ranks imply",
+            merges.len(),
+            expected.len()
+        )));
+    }
+    let inverse = unicode_to_bytes();
+    let id = |key: &str| from_byte_level(&inverse, key).and_then(|b| ranks.get(&b));
+    for (i, (merge, want)) in merges.iter().zip(&expected).enumerate() {
+        // Two forms: `["a", "b"]` (tokenizers >= 0.20) and `"a b"` (older files).
+        let pair = match merge {
+            Value::Array(pair) => match pair.as_slice() {
+                [Value::String(l), Value::String(r)] => Some((l.as_str(), r.as_str())),
+                _ => None,
+            },
+            Value::String(s) => s.split_once(' '),
+            _ => None,
+        };
+        let got = pair.and_then(|(l, r)| Some((id(l)?, id(r)?)));
+        if got != Some(*want) {
+            return Err(Error::Tokenizer(format!(
+                "merge {i} ({merge}) is not the one the ranks imply (lego's encoder merges by rank)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn unsupported(what: &str, value: &Value) -> Error {

@@ -2,15 +2,17 @@
 //!
 //! - [`import_tiktoken`] turns a tiktoken rank file into a Hugging Face `tokenizer.json` that
 //!   `tokenizers` reads and that encodes exactly as tiktoken does.
-//! - [`Tokenizer`] loads such a `tokenizer.json` and encodes with tiktoken's algorithm: added
-//!   tokens first, then the pre-tokenizer regex, then a whole-piece lookup or byte-pair merges
-//!   by lowest rank.
-//!
-//! Neither normalizers nor other BPE flavours (SentencePiece, word-level prefixes) are
-//! supported: loading such a file fails instead of encoding differently from the reference.
+//! - [`Tokenizer`] loads any `tokenizer.json`. Where lego's own encoder reproduces the file
+//!   exactly (`encoder.rs`: byte-level BPE with a verified pre-tokenizer regex, the merges its
+//!   ranks imply, plain added tokens) it encodes with tiktoken's algorithm: added tokens first,
+//!   then the pre-tokenizer regex, then a whole-piece lookup or byte-pair merges by lowest rank.
+//!   Anything else (normalizers, other patterns or models) goes through the `tokenizers` crate
+//!   (`hf.rs`), built without network code.
 
+mod auto;
 mod bpe;
 mod encoder;
+mod hf;
 mod pretokenize;
 mod tiktoken;
 
@@ -22,8 +24,11 @@ use std::str::FromStr;
 
 use crate::error::Error;
 
-pub use encoder::Tokenizer;
+pub use auto::{Backend, Tokenizer};
 pub use tiktoken::{import_tiktoken, import_tiktoken_file};
+
+/// Token ids with the byte range of each token in the encoded text.
+pub(crate) type Encoded = (Vec<u32>, Vec<(usize, usize)>);
 
 /// The pre-tokenizer pattern of Qwen2/2.5/3 (tiktoken's `pat_str`).
 pub(crate) const QWEN_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -113,6 +118,20 @@ impl fmt::Display for Preset {
             Preset::Qwen3 => "qwen3",
         })
     }
+}
+
+/// A tokenizer of the 256 single bytes and Qwen3's added tokens (ids 256 and up), for tests
+/// that need real encoding but no vocabulary file.
+#[cfg(test)]
+pub(crate) fn byte_tokenizer() -> Tokenizer {
+    let tokens: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
+    let added: Vec<(u32, &str)> = Preset::Qwen3
+        .added_tokens()
+        .enumerate()
+        .map(|(i, (_, t))| (256 + i as u32, t))
+        .collect();
+    let json = tiktoken::tokenizer_json(&tokens, QWEN_PATTERN, &added).expect("valid tokens");
+    Tokenizer::from_json_str(&json).expect("lego's own file loads")
 }
 
 /// GPT-2's reversible map from bytes to printable characters, used for the keys of a byte-level

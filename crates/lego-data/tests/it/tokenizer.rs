@@ -56,7 +56,7 @@ fn encodes_like_tiktoken() {
 
     let mut failures = Vec::new();
     for (i, text) in reference.texts.iter().enumerate() {
-        let ours = tokenizer.encode(text);
+        let ours = tokenizer.encode(text).unwrap();
         let expected = &reference.tiktoken[i];
         for (who, ids) in [("lego", &ours), ("tokenizers", &reference.hf[i])] {
             if let Some(at) = first_difference(expected, ids) {
@@ -66,11 +66,11 @@ fn encodes_like_tiktoken() {
                 ));
             }
         }
-        let decoded = tokenizer.decode(&ours);
+        let decoded = tokenizer.decode(&ours).unwrap();
         if &decoded != text {
             failures.push(format!("text {i} {text:?} decodes to {decoded:?}"));
         }
-        let (ids, offsets) = tokenizer.encode_with_offsets(text);
+        let (ids, offsets) = tokenizer.encode_with_offsets(text).unwrap();
         assert_eq!(
             ids, ours,
             "encode_with_offsets differs from encode on text {i}"
@@ -78,7 +78,7 @@ fn encodes_like_tiktoken() {
         let mut at = 0;
         for ((s, e), id) in offsets.iter().zip(&ids) {
             assert_eq!(*s, at, "offsets of text {i} leave a gap");
-            let token = tokenizer.decode(&[*id]);
+            let token = tokenizer.decode(&[*id]).unwrap();
             if !token.contains('\u{FFFD}') {
                 assert_eq!(
                     token.as_bytes(),
@@ -114,7 +114,131 @@ fn bootstrap_tokenizer_loads() {
         assert_eq!(tokenizer.id_to_token(id).as_deref(), Some(text));
     }
     let text = "<|im_start|>user\nfix the bug in `parse()`<|im_end|>\n";
-    let ids = tokenizer.encode(text);
+    let ids = tokenizer.encode(text).unwrap();
     assert_eq!(ids[0], 151_644);
-    assert_eq!(tokenizer.decode(&ids), text);
+    assert_eq!(tokenizer.decode(&ids).unwrap(), text);
+}
+
+/// A `tokenizer.json` that lego did not write: the Python `tokenizers` package's, built from the
+/// same ranks by `tests/parity/make_hf_tokenizer.py`. lego's encoder takes the plain file
+/// (automatically) and gives the ids it gives on lego's own file; `tokenizers` gives the same
+/// ids and offsets that label the same bytes; the file with a checkpoint's NFC normalizer goes
+/// through `tokenizers` and encodes each text as the plain file encodes its NFC form. Rendering
+/// the bundled trajectories gives the same examples on every path.
+#[test]
+fn tokenizer_json_written_by_python_tokenizers() {
+    use lego_data::{Backend, RenderOptions, annotate_steps, example_trajectories, render_example};
+    use tokenizers::{NormalizedString, Normalizer, normalizers::unicode::NFC};
+
+    const NAME: &str = "tokenizer::tokenizer_json_written_by_python_tokenizers";
+    let (Some(python), Some(ranks)) = (env::python(NAME), env::qwen_ranks(NAME)) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let out = Command::new(python)
+        .arg(root.join("parity/make_hf_tokenizer.py"))
+        .arg(&ranks)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make_hf_tokenizer.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = dir.path().join("lego.json");
+    std::fs::write(&ours, import_tiktoken_file(&ranks, Preset::Qwen3).unwrap()).unwrap();
+    let fast = Tokenizer::from_file(&ours).unwrap();
+    assert_eq!(fast.backend(), Backend::Lego);
+
+    let plain = dir.path().join("plain/tokenizer.json");
+    let nfc_file = dir.path().join("nfc/tokenizer.json");
+    let python_fast = Tokenizer::from_file(&plain).unwrap();
+    assert_eq!(
+        python_fast.backend(),
+        Backend::Lego,
+        "lego's encoder must take a TikTokenConverter-style file whoever wrote it"
+    );
+    let python_hf = Tokenizer::from_file_with(&plain, Some(Backend::Tokenizers)).unwrap();
+    let nfc = Tokenizer::from_file(&nfc_file).unwrap();
+    assert_eq!(nfc.backend(), Backend::Tokenizers);
+    let refused = Tokenizer::from_file_with(&nfc_file, Some(Backend::Lego)).unwrap_err();
+    assert!(refused.to_string().contains("normalizer"), "{refused}");
+    for tok in [&python_fast, &python_hf, &nfc] {
+        assert_eq!(tok.vocab_size(), 151_669);
+        assert_eq!(tok.token_to_id("<|im_end|>"), Some(151_645));
+    }
+
+    let corpus: Vec<String> =
+        serde_json::from_slice(&std::fs::read(root.join("data/tokenizer_corpus.json")).unwrap())
+            .unwrap();
+    assert!(corpus.len() > 300, "corpus too small: {}", corpus.len());
+    let mut failures = Vec::new();
+    for (i, text) in corpus.iter().enumerate() {
+        let (expected, offsets) = fast.encode_with_offsets(text).unwrap();
+        let mut normalized = NormalizedString::from(text.as_str());
+        NFC.normalize(&mut normalized).unwrap();
+        let checks = [
+            (
+                "python file, lego",
+                python_fast.encode(text).unwrap(),
+                &expected,
+            ),
+            (
+                "python file, tokenizers",
+                python_hf.encode(text).unwrap(),
+                &expected,
+            ),
+            (
+                "NFC file, tokenizers (vs lego on the NFC text)",
+                nfc.encode(text).unwrap(),
+                &fast.encode(normalized.get()).unwrap(),
+            ),
+        ];
+        for (who, ids, want) in checks {
+            if let Some(at) = first_difference(want, &ids) {
+                failures.push(format!(
+                    "text {i} {text:?}: {who} differs at token {at}\n  want {want:?}\n  got  {ids:?}"
+                ));
+            }
+        }
+        let (ids, hf_offsets) = python_hf.encode_with_offsets(text).unwrap();
+        if ids == expected {
+            for (k, (a, b)) in offsets.iter().zip(&hf_offsets).enumerate() {
+                // tokenizers widens a range that cuts a char to that char's edges.
+                let floor = (0..=a.0).rev().find(|&p| text.is_char_boundary(p));
+                let ceil = (a.1..=text.len()).find(|&p| text.is_char_boundary(p));
+                if (floor, ceil) != (Some(b.0), Some(b.1)) {
+                    failures.push(format!(
+                        "text {i}: offsets of token {k}: lego {a:?}, tokenizers {b:?}"
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    let total = failures.len();
+    failures.truncate(10);
+    assert!(
+        total == 0,
+        "{total} mismatches over {} texts; the first ones:\n{}",
+        corpus.len(),
+        failures.join("\n")
+    );
+
+    let opts = RenderOptions::default();
+    for mut traj in example_trajectories() {
+        annotate_steps(&mut traj);
+        let want = render_example(&traj, &fast, &opts).unwrap();
+        assert!(want.trained > 0);
+        for (who, tok) in [
+            ("lego", &python_fast),
+            ("tokenizers", &python_hf),
+            ("NFC", &nfc),
+        ] {
+            let got = render_example(&traj, tok, &opts).unwrap();
+            assert_eq!(got, want, "{}: rendered on {who}", traj.instance_id);
+        }
+    }
 }
