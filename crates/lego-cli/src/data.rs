@@ -298,12 +298,8 @@ fn render(args: &RenderArgs) -> Result<(Vec<Trajectory>, Vec<lego_data::Rendered
     if args.truncate && args.max_len.is_none() {
         bail!("--truncate needs --max-len");
     }
-    let rendered = render_all(
-        &trajs,
-        &tok,
-        &opts,
-        Some(args.tiers),
-        &lego_data::NoProgress,
-    )?;
+    let bar = lego_cli::ProgressBar::new("trajectories rendered");
+    let rendered = render_all(&trajs, &tok, &opts, Some(args.tiers), &bar)?;
+    bar.finish();
     Ok((trajs, rendered))
 }

@@ -55,17 +55,28 @@ impl ProgressBar {
         let mode = if out.quiet {
             Mode::Hidden
         } else if out.live {
-            let bar = indicatif::ProgressBar::no_length();
+            // Added to the shared MultiProgress before anything is drawn, so that every frame
+            // goes through it and log lines can hide it.
+            let bar = out.bars.add(indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::hidden(),
+            ));
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner:.green} [{elapsed_precise}] [{wide_bar:.cyan/blue}] {human_pos}/{human_len} {prefix} ({per_sec}, ETA {eta}) {msg}",
+                    "{spinner:.green} [{elapsed_precise}] [{wide_bar:.cyan/blue}] {human_pos}/{human_len} {prefix} ({rate}, ETA {eta}) {msg}",
                 )
                 .expect("the template is valid")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> "),
             );
             bar.set_prefix(what.to_owned());
             bar.enable_steady_tick(Duration::from_millis(200));
-            Mode::Live(out.bars.add(bar))
+            Mode::Live(bar)
         } else {
             let interval = std::env::var("LEGO_PROGRESS_INTERVAL")
                 .ok()
