@@ -132,6 +132,7 @@ pub fn init_output(args: &OutputArgs) {
         LogFormat::Text => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_ansi(terminal)
                     .with_span_events(span_events)
                     .event_format(CliFormat {
                         ansi: terminal,
@@ -143,6 +144,7 @@ pub fn init_output(args: &OutputArgs) {
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
                     .json()
                     .with_current_span(true)
                     .with_span_list(true)

@@ -1,4 +1,4 @@
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -82,13 +82,11 @@ fn replay(
     lego_data::write_atomic(out, &text)
         .with_context(|| format!("failed to write {}", out.display()))?;
     let errors = lines.iter().filter(|l| !l["error"].is_null()).count();
-    let mut err = std::io::stderr();
-    writeln!(
-        err,
+    tracing::info!(
         "replayed {} calls ({errors} error steps) into {}",
         lines.len(),
         out.display()
-    )?;
+    );
     Ok(())
 }
 

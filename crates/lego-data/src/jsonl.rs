@@ -241,7 +241,7 @@ pub fn resume_state(path: &Path, key: &str) -> Result<ResumeState> {
         });
     }
     if !state.ids.is_empty() {
-        tracing::info!(
+        tracing::debug!(
             path = %path.display(),
             done = state.ids.len(),
             "resuming: skipping the records already written"

@@ -138,7 +138,7 @@ pub fn sanitize_repo(
         mode = %options.mode
     )
     .entered();
-    tracing::info!(out = %out.display(), "sanitising");
+    tracing::debug!(out = %out.display(), "sanitising");
     let started = std::time::Instant::now();
     check_out_is_free(out)?;
     let mut src = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
@@ -179,7 +179,7 @@ pub fn sanitize_repo(
     })?;
     // Renamed away: nothing left for the guard to delete.
     let _ = tmp.keep();
-    tracing::info!(
+    tracing::debug!(
         head = %report.head,
         commits = report.commits,
         objects = report.objects,

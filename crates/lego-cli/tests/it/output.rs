@@ -179,3 +179,44 @@ fn rust_log_chooses_what_is_shown() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+/// `RUST_LOG=lego_sandbox=debug` shows what the sandbox does, inside its spans (the sandbox,
+/// each tool call), as plain text in a pipe.
+#[test]
+fn rust_log_shows_the_sandbox_spans_of_a_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("a.py"), "x = 1\n").unwrap();
+    let actions = dir.path().join("actions.jsonl");
+    std::fs::write(
+        &actions,
+        r#"{"name": "execute_bash", "arguments": {"command": "cat /testbed/a.py"}}"#,
+    )
+    .unwrap();
+    let args = [
+        "tools",
+        "replay",
+        "--backend",
+        "local",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--actions",
+        actions.to_str().unwrap(),
+        "--out",
+        dir.path().join("obs.jsonl").to_str().unwrap(),
+    ]
+    .map(str::to_owned);
+    let out = lego_with(&args, &[("RUST_LOG", "lego_sandbox=debug")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('\x1b'), "no colours in a pipe: {err}");
+    let span_line = err
+        .lines()
+        .find(|l| l.contains("sandbox{") && l.contains(":tool_call{"))
+        .unwrap_or_else(|| panic!("no event inside a tool call's span: {err}"));
+    assert!(span_line.starts_with("debug lego_sandbox"), "{span_line}");
+    assert!(err.contains(r#"backend="local""#), "{err}");
+    // The CLI's own summary is not lego_sandbox's: RUST_LOG left it out.
+    assert!(!err.contains("replayed 1 calls"), "{err}");
+}
