@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use lego_data::Task;
-use lego_sandbox::{END_TEST_OUTPUT, GradeOptions, START_TEST_OUTPUT, grade};
+use lego_sandbox::{GradeOptions, grade, synthetic_pytest_log};
 use serde_json::{Value, json};
 
 use crate::python::{self, tempfile_dir};
@@ -127,35 +127,14 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-/// A pytest `-rA` log of `LARGE_TESTS` parametrised tests (ids with spaces and brackets), one
-/// in fifty failing, and the case naming `LARGE_LISTED` of them.
+/// lego-sandbox's made-up pytest `-rA` log of `LARGE_TESTS` parametrised tests (ids with spaces
+/// and brackets, one in fifty failing), and the case naming `LARGE_LISTED` of them.
 fn large_pytest_case(dir: &Path) -> Result<(std::path::PathBuf, Value)> {
-    let id = |i: usize| format!("tests/test_big.py::test_case[param {i}-[{}]]", i % 7);
-    let mut log = format!("+ : '{START_TEST_OUTPUT}'\n+ pytest -rA tests\n");
-    log.push_str(
-        "============================= test session starts ==============================\n",
-    );
-    log.push_str(&format!("collected {LARGE_TESTS} items\n\n"));
-    log.push_str(
-        "=========================== short test summary info ============================\n",
-    );
-    for i in 0..LARGE_TESTS {
-        let status = if i % 50 == 0 { "FAILED" } else { "PASSED" };
-        log.push_str(&format!("{status} {}\n", id(i)));
-    }
-    log.push_str(&format!(
-        "================ {} failed, {} passed in 12.34s ================\n+ : '{END_TEST_OUTPUT}'\n",
-        LARGE_TESTS / 50,
-        LARGE_TESTS - LARGE_TESTS / 50
-    ));
+    let large = synthetic_pytest_log(LARGE_TESTS);
     let path = dir.join("large_pytest.log");
-    std::fs::write(&path, log)?;
+    std::fs::write(&path, &large.log)?;
     // Passing tests only, so the case resolves and both sides must say so.
-    let listed: Vec<String> = (0..LARGE_TESTS)
-        .filter(|i| i % 50 != 0)
-        .take(LARGE_LISTED)
-        .map(id)
-        .collect();
+    let listed = &large.passed[..LARGE_LISTED];
     let (f2p, p2p) = listed.split_at(LARGE_LISTED / 10);
     let case = json!({
         "name": "synthetic__large-pytest",

@@ -17,7 +17,8 @@
 //!   in `tests/it/tools.rs` run the same scripts on both and compare).
 //! - [`Pool`]: many sandboxes at once with a concurrency bound (threads), one fresh sandbox per
 //!   job from a factory, results in input order, a failing or panicking job reported in its slot
-//!   ([`JobError`]) while the others go on, every sandbox stopped.
+//!   ([`JobError`]) while the others go on, every sandbox stopped; [`Pool::run_with_progress`]
+//!   reports ended jobs to a [`lego_data::Progress`].
 //! - [`gc_local`]: what SIGKILLed local sandboxes leave (their `$TMPDIR/lego-sandbox-PID-*`
 //!   directories, processes and cgroups), removed once the owner is dead; `lego sandbox gc` runs
 //!   it with the Docker [`gc`].
@@ -36,9 +37,28 @@
 //!   dropping flaky tests) and derives FAIL_TO_PASS and PASS_TO_PASS, or says why the candidate
 //!   is rejected.
 //!
+//! - [`synthetic_pytest_log`]: a made-up pytest log of any size, for benchmarks
+//!   (`cargo bench -p lego-sandbox`: the parsers and the grading, with criterion's reports in
+//!   `target/criterion`).
+//!
+//! ## Logs
+//!
+//! The crate never prints; it emits `tracing` events and spans, and the program installs a
+//! subscriber (`RUST_LOG=lego_sandbox=debug` with `tracing-subscriber`'s `EnvFilter`). Spans:
+//! `sandbox` (backend, id, image or repository: the sandbox's lifetime, in which its backend
+//! emits), with `tool_call`, `run_tests` and `validate` as its children, and `pool` with one
+//! `pool_job` per job around the job's sandbox; `base_image`, `env_image`, `docker_gc` and
+//! `local_gc`. `info`: images bootstrapped or built, what gc removed. `debug`: sandboxes started,
+//! reset and stopped (with seconds), commands run (cut to their first line), shell commands,
+//! file-helper fallbacks, each failed way of applying a patch, grades, validation verdicts and
+//! why, pool jobs. `trace`: whole command texts, outputs, tool arguments and observations, image
+//! build output. The Docker backend's futures run in the caller's span, and `Pool`'s workers
+//! report to the caller's subscriber.
+//!
 //! ## Implementing a backend
 //!
-//! A backend implements the eleven methods of [`Sandbox`]; the tools need nothing else. Keep:
+//! A backend implements the eleven required methods of [`Sandbox`] (and, to give its events a
+//! span, [`Sandbox::span`]); the tools need nothing else. Keep:
 //! the repository at `/testbed`, commands started there by `bash` with stdout and stderr in one
 //! stream; [`Sandbox::exec`] independent of the shell, killing everything the command started on
 //! timeout (`timed_out: true`, `exit_code: None`); one persistent shell whose `cd`/`export`
@@ -87,6 +107,7 @@
 //! `allow` below; `clippy.toml` disallows `Command::new` everywhere else). It does not talk to
 //! a model.
 
+#![warn(missing_docs)]
 // lego-sandbox is THE crate allowed to start processes (ARCHITECTURE.md, "Invariants").
 #![allow(clippy::disallowed_methods)]
 

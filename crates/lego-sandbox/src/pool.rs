@@ -50,24 +50,35 @@ pub enum JobError<E> {
     /// The factory could not make its sandbox (or panicked: then the message says so).
     #[error("failed to start the sandbox of job {job}")]
     Start {
+        /// The job's index in the inputs.
         job: usize,
+        /// The factory's error.
         #[source]
         source: Error,
     },
     /// The job returned an error.
     #[error("job {job} failed")]
     Failed {
+        /// The job's index in the inputs.
         job: usize,
+        /// The job's own error.
         #[source]
         source: E,
     },
     /// The job panicked; the panic's message.
     #[error("job {job} panicked: {message}")]
-    Panicked { job: usize, message: String },
+    Panicked {
+        /// The job's index in the inputs.
+        job: usize,
+        /// The panic's message.
+        message: String,
+    },
     /// The job ended but its sandbox could not be stopped.
     #[error("failed to stop the sandbox of job {job}")]
     Stop {
+        /// The job's index in the inputs.
         job: usize,
+        /// Why the sandbox did not stop.
         #[source]
         source: Error,
     },

@@ -111,7 +111,9 @@ pub struct ExecOutput {
 /// What [`Sandbox::file_kind`] finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
+    /// A regular file (or a symbolic link to one).
     File,
+    /// A directory (or a symbolic link to one).
     Dir,
     /// Anything else: a device, a socket, a fifo.
     Other,
@@ -158,7 +160,12 @@ pub enum ShellState {
     /// The command still runs.
     Running,
     /// The command ended with this exit code; `cwd` is the shell's working directory after it.
-    Completed { exit_code: i32, cwd: String },
+    Completed {
+        /// The command's exit code (130 after an interrupt).
+        exit_code: i32,
+        /// The shell's working directory after the command, inside the sandbox.
+        cwd: String,
+    },
     /// The shell itself died (the command ran `exit`, or was killed with it); the next command
     /// starts a fresh shell in `/testbed`.
     ShellExited,

@@ -13,12 +13,15 @@ pub(crate) use crate::owner::process_start;
 /// An image lego made.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ImageEntry {
+    /// The engine's id (`sha256:...`).
     pub id: String,
+    /// Its tags (`lego/env:NAME-HASH`), none when untagged.
     pub tags: Vec<String>,
     /// `base` or `env`.
     pub kind: String,
     /// The repository of an environment image.
     pub repo: Option<String>,
+    /// Its size on disk as the engine reports it.
     pub size_bytes: i64,
     /// Unix seconds.
     pub created: i64,
@@ -29,10 +32,13 @@ pub struct ImageEntry {
 /// A sandbox container lego started.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ContainerEntry {
+    /// The engine's id.
     pub id: String,
+    /// The image it was started from (a tag or an id).
     pub image: String,
     /// `running`, `exited`, ...
     pub state: String,
+    /// The pid of the process that started it (its `lego.owner` label).
     pub owner_pid: Option<u32>,
     /// Whether the owning process still lives (on this host); `false` means `gc` removes it.
     pub owner_alive: bool,
@@ -43,7 +49,9 @@ pub struct ContainerEntry {
 /// Everything lego made that the engine holds.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Listing {
+    /// lego's base and environment images, by kind then tags.
     pub images: Vec<ImageEntry>,
+    /// lego's sandbox containers, oldest first.
     pub containers: Vec<ContainerEntry>,
 }
 
@@ -59,7 +67,9 @@ pub struct GcOptions {
 /// What [`gc`] removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct GcReport {
+    /// The ids of the sandbox containers removed.
     pub containers: Vec<String>,
+    /// The ids of the images removed.
     pub images: Vec<String>,
 }
 

@@ -70,7 +70,9 @@ pub enum LogProblem {
 /// The `success`/`failure` lists of one category.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Outcome {
+    /// The tests of the category that passed (or kept passing).
     pub success: Vec<String>,
+    /// The tests of the category that failed.
     pub failure: Vec<String>,
 }
 
@@ -78,8 +80,10 @@ pub struct Outcome {
 /// status) is in neither list, as in SWE-bench.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TestsStatus {
+    /// The tests the fix must make pass.
     #[serde(rename = "FAIL_TO_PASS")]
     pub fail_to_pass: Outcome,
+    /// The tests that must keep passing.
     #[serde(rename = "PASS_TO_PASS")]
     pub pass_to_pass: Outcome,
     /// Always empty: SWE-bench's reports never compute it.
@@ -99,6 +103,7 @@ pub enum Resolution {
     /// Some but not all FAIL_TO_PASS tests pass, and every PASS_TO_PASS test does.
     #[serde(rename = "RESOLVED_PARTIAL")]
     Partial,
+    /// Some PASS_TO_PASS test fails, or no FAIL_TO_PASS test passes.
     #[serde(rename = "RESOLVED_NO")]
     No,
 }
@@ -106,12 +111,15 @@ pub enum Resolution {
 /// SWE-bench's per-instance report, its fields in `get_eval_report`'s order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InstanceReport {
+    /// The prediction had no patch at all (`model_patch: null`).
     #[serde(rename = "patch_is_None")]
     pub patch_is_none: bool,
+    /// The prediction had a patch (possibly empty: SWE-bench's rule).
     pub patch_exists: bool,
     /// True when the log gave a result (SWE-bench's name: a log with no result is taken for a
     /// patch that did not apply, whatever the reason).
     pub patch_successfully_applied: bool,
+    /// Every FAIL_TO_PASS and PASS_TO_PASS test passes ([`Resolution::Full`]).
     pub resolved: bool,
     /// A log with no result that shows an environment fault (advisory, `resolved` stays false).
     pub infra_failure: bool,
@@ -139,7 +147,9 @@ pub struct GradeOptions {
 /// Everything [`grade`] found: SWE-bench's report and what lego keeps beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grade {
+    /// The task's id, the report's key.
     pub instance_id: String,
+    /// SWE-bench's per-instance report.
     pub report: InstanceReport,
     /// What the parser read (empty when the log gave no result).
     pub status_map: StatusMap,
@@ -147,6 +157,7 @@ pub struct Grade {
     pub resolution: Option<Resolution>,
     /// Why the log gave no result.
     pub log_problem: Option<LogProblem>,
+    /// The parser that read the log.
     pub parser: LogParser,
 }
 

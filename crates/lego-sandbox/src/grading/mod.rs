@@ -8,6 +8,7 @@ mod flaky;
 mod grade;
 mod parsers;
 mod run;
+mod synthetic;
 mod validate;
 
 pub use flaky::{Stability, run_tests_repeatedly, stability};
@@ -24,6 +25,7 @@ pub use parsers::{
 };
 
 pub use run::{APPLY_COMMANDS, RunOptions, TestRun, eval_script, patch_files, run_tests};
+pub use synthetic::{SyntheticLog, synthetic_pytest_log};
 pub use validate::{ValidateOptions, Validation, validate};
 
 #[cfg(test)]

@@ -19,11 +19,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// grades as neither passed nor skipped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TestStatus {
+    /// `PASSED`: the test passed.
     Passed,
+    /// `FAILED`: an assertion failed.
     Failed,
+    /// `SKIPPED`: the test did not run.
     Skipped,
+    /// `ERROR`: the test could not run to its assertions (setup, collection, an exception).
     Error,
+    /// `XFAIL`: the test failed as it was marked to (counts as passing).
     Xfail,
+    /// A status word SWE-bench does not know, kept as the log spells it.
     Other(String),
 }
 

@@ -15,6 +15,7 @@ use crate::sandbox::{ExecOptions, Sandbox, TESTBED};
 /// How [`validate`] runs and judges a candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidateOptions {
+    /// How each test run runs (timeouts, the default test command, the parser).
     pub run: RunOptions,
     /// Runs of each side (at least one); with more, tests whose outcome changes between runs
     /// are dropped as flaky.
@@ -44,11 +45,13 @@ pub struct Validation {
     pub pass_to_pass: Vec<String>,
     /// Tests left out because their outcome changed between runs of the same side.
     pub flaky: Vec<String>,
-    /// The stable statuses of each side.
+    /// The stable statuses before the code patch.
     pub before: StatusMap,
+    /// The stable statuses after the code patch.
     pub after: StatusMap,
-    /// The log of the first run of each side (empty when the side did not run).
+    /// The log of the first run before the code patch (empty when that side did not run).
     pub before_log: String,
+    /// The log of the first run after the code patch (empty when that side did not run).
     pub after_log: String,
     /// `None` when the candidate is kept; else why not.
     pub rejection: Option<Rejection>,

@@ -9,10 +9,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use lego_data::Task;
-use lego_sandbox::{GradeOptions, LogParser, grade, parse_django, parse_unittest};
+use lego_sandbox::{LogParser, grade, parse_django, parse_unittest};
 use serde_json::{Value, json};
 
+use crate::cases::{GradingCase, grading_cases};
 use crate::fixture;
 
 fn read_log(rel: &str) -> String {
@@ -87,28 +87,15 @@ fn status_maps_match_swebench_on_every_log_and_parser() {
 #[test]
 fn reports_match_swebench_on_every_case() {
     let expected = expected();
-    let cases: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("grading_cases.json")).unwrap())
-            .unwrap();
-    let cases = cases["cases"].as_array().unwrap();
-    for case in cases {
-        let name = case["name"].as_str().unwrap();
-        let mut task = json!({
-            "instance_id": name,
-            "FAIL_TO_PASS": case["FAIL_TO_PASS"],
-            "PASS_TO_PASS": case["PASS_TO_PASS"],
-            "log_parser": format!("parse_log_{}", case["parser"].as_str().unwrap()),
-        });
-        if let Some(t) = case.get("eval_type") {
-            task["eval_type"] = t.clone();
-        }
-        let task: Task = serde_json::from_value(task).unwrap();
-        let options = GradeOptions {
-            no_patch: case.get("no_patch") == Some(&json!(true)),
-            ..GradeOptions::default()
-        };
-        let log = read_log(case["log"].as_str().unwrap());
-        let g = grade(&task, &log, &options).unwrap();
+    let cases = grading_cases();
+    for GradingCase {
+        name,
+        task,
+        options,
+        log,
+    } in &cases
+    {
+        let g = grade(task, log, options).unwrap();
         let want = &expected["reports"][name];
         assert_eq!(g.swebench_report(), want["report"], "report of {name}");
         // The key order too: SWE-bench's reports are compared as text by some tools.

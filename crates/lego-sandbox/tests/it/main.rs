@@ -7,6 +7,7 @@
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod cases;
 #[cfg(feature = "docker")]
 mod docker;
 #[cfg(feature = "docker")]
