@@ -12,14 +12,18 @@ use serde::{Deserialize, Serialize};
 /// The length measures of one trajectory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Length {
+    /// Tokens of the rendered trajectory.
     pub tokens: usize,
+    /// Assistant turns (agent steps) in it.
     pub assistant_turns: usize,
 }
 
 /// One stage of the plan: which examples (indices into the input) it trains on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
+    /// The tier trained in this stage (0 = easiest).
     pub tier: usize,
+    /// Indices into the input of the examples of this stage.
     pub examples: Vec<usize>,
 }
 

@@ -38,6 +38,8 @@
 //! alone. It does not run tests or validate mined tasks (that needs a sandbox: `lego-sandbox`'s
 //! `validate`).
 
+#![warn(missing_docs)]
+
 mod curriculum;
 mod error;
 mod examples;

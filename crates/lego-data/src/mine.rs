@@ -34,7 +34,9 @@ pub use diff::FileDiff;
 /// A merged pull request, as GitHub's API gives it, with the issues it resolves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
+    /// The pull request number.
     pub number: u64,
+    /// The pull request title.
     #[serde(default)]
     pub title: String,
     /// GitHub gives `null` for an empty description.
@@ -46,8 +48,10 @@ pub struct PullRequest {
     /// mergeable).
     #[serde(default)]
     pub merge_commit_sha: Option<String>,
+    /// When it was opened (ISO 8601), as GitHub gives it.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// When it was merged (ISO 8601); `None` when it was not.
     #[serde(default)]
     pub merged_at: Option<String>,
     /// The issues the pull request resolves ("Fixes #N"): their text is the task's problem
@@ -65,14 +69,17 @@ pub struct PullRequest {
 /// `base` (or `head`) of a pull request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GitRef {
+    /// The commit (hex).
     pub sha: String,
     /// The branch name.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// The repository the branch lives in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo: Option<RepoRef>,
 }
 
+/// The repository of a [`GitRef`], as GitHub names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepoRef {
     /// `owner/name`.
@@ -82,9 +89,12 @@ pub struct RepoRef {
 /// An issue a pull request resolves, as GitHub's issues API gives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkedIssue {
+    /// The issue number.
     pub number: u64,
+    /// The issue title.
     #[serde(default)]
     pub title: String,
+    /// The issue text; GitHub gives `null` for an empty one.
     #[serde(default)]
     pub body: Option<String>,
 }
@@ -116,6 +126,7 @@ impl Default for TestPatterns {
 }
 
 impl TestPatterns {
+    /// Compiles `patterns` (globs as described above); fails on one that does not compile.
     pub fn new<S: AsRef<str>>(patterns: impl IntoIterator<Item = S>) -> Result<Self> {
         let mut out = TestPatterns {
             patterns: Vec::new(),
@@ -189,10 +200,13 @@ pub struct SplitPatch {
     pub code: String,
     /// The changes to test paths.
     pub test: String,
+    /// Paths the code patch changes.
     pub code_files: Vec<String>,
+    /// Paths the test patch changes.
     pub test_files: Vec<String>,
     /// Lines added plus lines removed in the code patch.
     pub code_lines: usize,
+    /// Lines added plus lines removed in the test patch.
     pub test_lines: usize,
 }
 
@@ -360,6 +374,7 @@ pub fn diff_text(old: &str, new: &str) -> String {
 /// What mining asks of a pull request before its tests are run.
 #[derive(Debug, Clone)]
 pub struct MineOptions {
+    /// Which paths are tests.
     pub test_patterns: TestPatterns,
     /// `owner/name` of the repository in instance ids; `None`: the record's
     /// `base.repo.full_name`, else the clone's directory name.
@@ -400,25 +415,34 @@ pub enum Rejection {
     NotMerged,
     /// It names a commit the clone does not have.
     UnknownCommit {
+        /// The commit named.
         sha: String,
     },
     /// It resolves no issue, so there is no problem statement.
     NoLinkedIssue,
     /// Its diff holds a change a text patch cannot carry.
     Unsupported {
+        /// The file whose change cannot be carried.
         path: String,
+        /// What kind of change it is (`binary file`, `submodule`).
         what: String,
     },
     /// It changes tests only.
     NoCodeChange,
     /// It changes no test.
     NoTestChange,
+    /// The code patch touches more files than allowed.
     TooManyFiles {
+        /// Files the code patch touches.
         files: usize,
+        /// The most allowed.
         max: usize,
     },
+    /// The code patch changes more lines than allowed.
     TooManyLines {
+        /// Lines the code patch changes.
         lines: usize,
+        /// The most allowed.
         max: usize,
     },
     /// Its tests gave no FAIL_TO_PASS test (validation).
@@ -431,12 +455,15 @@ pub enum Rejection {
     CodePatchDoesNotApply,
     /// A test run gave no result: timed out, lost its markers, or reported nothing (validation).
     NoTestResult {
+        /// Which run (`before` or `after` the code patch).
         run: String,
+        /// What went wrong with it.
         why: String,
     },
 }
 
 impl Rejection {
+    /// The stable snake_case name of the rejection, for files and counts.
     pub fn code(&self) -> &'static str {
         match self {
             Rejection::NotMerged => "not_merged",

@@ -40,11 +40,14 @@ pub enum Overlong {
     Truncate,
 }
 
+/// How [`render_example`] and [`render_all`] turn a trajectory into an example.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderOptions {
     /// No loss on error steps and on `turn_mask` turns (on by default).
     pub error_mask: bool,
+    /// The longest sequence kept, in tokens; `None`: no limit.
     pub max_len: Option<usize>,
+    /// What happens to a sequence longer than `max_len`.
     pub overlong: Overlong,
 }
 
@@ -61,15 +64,18 @@ impl Default for RenderOptions {
 /// The rendered chat text and where its loss is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatText {
+    /// The whole chat text, as the reference template renders it.
     pub text: String,
     /// Byte ranges of `text` that carry loss, in order and disjoint.
     pub trained: Vec<Range<usize>>,
+    /// The assistant turns of the trajectory and how many were masked.
     pub turns: TurnCounts,
 }
 
 /// Assistant turns of one trajectory, by what happened to their loss.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnCounts {
+    /// All assistant turns.
     pub assistant: usize,
     /// Masked because the step was an execution-time error.
     pub masked_error: usize,
@@ -84,9 +90,13 @@ pub struct TurnCounts {
 /// `instance_id`, `input_ids` and `labels` can ignore them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
+    /// The task the trajectory solved.
     pub instance_id: String,
+    /// The token ids of the rendered chat.
     pub input_ids: Vec<u32>,
+    /// The id where the token carries loss, [`IGNORE_INDEX`] elsewhere.
     pub labels: Vec<i64>,
+    /// Assistant turns of the trajectory (its number of agent steps).
     #[serde(default)]
     pub assistant_turns: usize,
     /// Curriculum tier (0 = easiest), set when a whole set is rendered.
@@ -95,6 +105,7 @@ pub struct Example {
 }
 
 impl Example {
+    /// The tokens that carry loss.
     pub fn trained_tokens(&self) -> usize {
         self.labels.iter().filter(|&&l| l != IGNORE_INDEX).count()
     }
@@ -103,6 +114,7 @@ impl Example {
 /// The result of rendering one trajectory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
+    /// The task the trajectory solved.
     pub instance_id: String,
     /// `None` when the sequence was longer than `max_len` under [`Overlong::Drop`].
     pub example: Option<Example>,
@@ -110,7 +122,9 @@ pub struct Rendered {
     pub len: usize,
     /// Trained tokens of the whole trajectory, before any truncation.
     pub trained: usize,
+    /// The assistant turns and how many were masked.
     pub turns: TurnCounts,
+    /// Cut to `max_len` under [`Overlong::Truncate`].
     pub truncated: bool,
 }
 

@@ -47,6 +47,7 @@ pub enum SanitizeMode {
 }
 
 impl SanitizeMode {
+    /// The mode's name on the command line and in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             SanitizeMode::Squash => "squash",
@@ -88,6 +89,7 @@ const PACK_CACHE_BYTES: usize = 96 << 20;
 /// How [`sanitize_repo`] builds its output.
 #[derive(Debug, Clone)]
 pub struct SanitizeOptions {
+    /// How much history the output keeps.
     pub mode: SanitizeMode,
     /// The one branch of the output, `HEAD` on it (squash and truncate). A fixed name rather than
     /// the source's: the base may sit on several branches or none, and a fixed name makes the
@@ -107,6 +109,7 @@ impl Default for SanitizeOptions {
 /// What [`sanitize_repo`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SanitizeReport {
+    /// The mode the output was built in.
     pub mode: SanitizeMode,
     /// The base commit the revision resolved to (hex).
     pub base: String,
@@ -205,6 +208,7 @@ impl SanitizedCopy {
         self.dir.path().join("repo")
     }
 
+    /// What the sanitisation wrote.
     pub fn report(&self) -> &SanitizeReport {
         &self.report
     }

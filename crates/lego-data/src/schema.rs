@@ -10,10 +10,12 @@ use serde_json::{Map, Value};
 /// One executable task: a SWE-bench instance, plus SWE-smith's and lego's own fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
+    /// `owner__name-number`, unique across a data set.
     pub instance_id: String,
     /// `owner/name` of the repository.
     #[serde(default)]
     pub repo: String,
+    /// The commit (hex) the task starts from.
     #[serde(default)]
     pub base_commit: String,
     /// The gold code patch (unified diff) that resolves the task.
@@ -22,12 +24,16 @@ pub struct Task {
     /// The patch adding or changing the tests that decide the task.
     #[serde(default)]
     pub test_patch: String,
+    /// The issue text the agent is given.
     #[serde(default)]
     pub problem_statement: String,
+    /// Issue comments made before the fix (SWE-bench), often empty.
     #[serde(default)]
     pub hints_text: String,
+    /// When the pull request (or synthetic task) was made, ISO 8601.
     #[serde(default)]
     pub created_at: String,
+    /// SWE-bench's version of the repository, which picks its environment.
     #[serde(default)]
     pub version: String,
     /// Tests that fail before the patch and pass after it.
@@ -36,6 +42,7 @@ pub struct Task {
     /// Tests that pass both before and after the patch.
     #[serde(rename = "PASS_TO_PASS", default, deserialize_with = "test_list")]
     pub pass_to_pass: Vec<String>,
+    /// The commit the environment is installed from (SWE-bench).
     #[serde(default)]
     pub environment_setup_commit: String,
     /// SWE-smith: the environment image the task runs in.
@@ -68,16 +75,20 @@ pub enum TaskSource {
 /// One agent episode on one task, in OpenAI chat shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trajectory {
+    /// The task the episode worked on.
     pub instance_id: String,
     /// The OpenAI tool schemas the policy was given, in the order it saw them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<Value>,
+    /// The conversation, system prompt first.
     pub messages: Vec<Message>,
+    /// How the episode ended, when it was graded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// The diff of the repository at the end of the episode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_patch: Option<String>,
+    /// Fields of other tools, kept as they came.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -90,17 +101,23 @@ pub enum Outcome {
     Resolved,
     /// SWE-Lego's "semi-resolved": the right files were edited but tests still fail.
     SemiResolved,
+    /// Some FAIL_TO_PASS or PASS_TO_PASS test fails.
     Unresolved,
     /// The episode or its grading broke (patch did not apply, tests timed out).
     Error,
 }
 
+/// Who says a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// The system prompt.
     System,
+    /// The user: the task statement.
     User,
+    /// The agent: one step, with its tool calls.
     Assistant,
+    /// The observation of one tool call.
     Tool,
 }
 
@@ -108,14 +125,18 @@ pub enum Role {
 /// the `tool` messages after it are their observations; `step` records how that step went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
+    /// Who says it.
     pub role: Role,
     /// Text content; `null` and OpenAI's list of text parts both read as a string.
     #[serde(default, deserialize_with = "content_text")]
     pub content: String,
+    /// The actions of an assistant step, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
+    /// For a `tool` message, the id of the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// For a `tool` message, the tool's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// SWE-Lego's per-turn mask: `true` means no loss on this assistant turn.
@@ -129,15 +150,20 @@ pub struct Message {
 /// A tool call in OpenAI function shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
+    /// The call's id, which its observation names.
     #[serde(default)]
     pub id: String,
+    /// Always `function` (OpenAI's `type`).
     #[serde(rename = "type", default = "function_kind")]
     pub kind: String,
+    /// The function called and its arguments.
     pub function: FunctionCall,
 }
 
+/// The function of a [`ToolCall`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionCall {
+    /// The tool's name.
     pub name: String,
     /// The arguments as the model wrote them: a JSON string (an object given inline is accepted
     /// and stored as its JSON text).
@@ -151,8 +177,10 @@ pub struct StepMeta {
     /// The execution-time error of the step, if it had one .
     #[serde(default)]
     pub error: Option<StepError>,
+    /// The exit status of the command the step ran, if it ran one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
+    /// How long the step's actions took, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
 }
@@ -181,6 +209,7 @@ pub enum StepError {
 }
 
 impl StepError {
+    /// Every kind, in a fixed order.
     pub const ALL: [StepError; 8] = [
         StepError::ToolCallParse,
         StepError::UnknownTool,
@@ -248,6 +277,7 @@ impl Message {
         }
     }
 
+    /// A message of `role` with `content` and nothing else.
     pub fn new(role: Role, content: impl Into<String>) -> Self {
         Message {
             role,

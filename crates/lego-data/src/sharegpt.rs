@@ -21,7 +21,9 @@ pub const SHAREGPT_TOOL_ROLE: &str = "tool";
 /// One trajectory in SWE-Lego's ShareGPT-like shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareGptRecord {
+    /// The task the trajectory solved.
     pub instance_id: String,
+    /// The turns, system first.
     pub messages: Vec<ShareGptMessage>,
     /// Fields of other tools, kept as they came.
     #[serde(flatten)]
@@ -31,7 +33,9 @@ pub struct ShareGptRecord {
 /// One turn: `role` is `system`, `user`, `assistant` or `tool`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareGptMessage {
+    /// `system`, `user`, `assistant` or `tool`.
     pub role: String,
+    /// The text, tool calls in Hermes form for an assistant.
     #[serde(default)]
     pub content: String,
     /// `true`: no loss on this assistant turn.

@@ -9,20 +9,28 @@ use serde::{Deserialize, Serialize};
 use crate::render::{Example, Rendered};
 use crate::schema::{Role, Trajectory};
 
+/// What [`data_stats`] finds in a rendered set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DataStats {
+    /// Trajectories rendered.
     pub trajectories: usize,
+    /// Examples kept (not dropped for length).
     pub kept: usize,
     /// Longer than `max_len` and left out.
     pub dropped_overlong: usize,
+    /// Examples cut to `max_len`.
     pub truncated: usize,
     /// Tokens of the kept examples.
     pub tokens: usize,
+    /// Tokens of the kept examples that carry loss.
     pub trained_tokens: usize,
     /// `trained_tokens / tokens`.
     pub trained_fraction: f64,
+    /// Assistant turns over all trajectories.
     pub assistant_turns: usize,
+    /// Assistant turns masked as execution-time errors.
     pub masked_error_turns: usize,
+    /// Assistant turns masked by their `turn_mask`.
     pub masked_turn_mask_turns: usize,
     /// Error steps by kind, over all trajectories.
     pub error_kinds: BTreeMap<String, usize>,
@@ -30,24 +38,35 @@ pub struct DataStats {
     pub outcomes: BTreeMap<String, usize>,
     /// Full token lengths of all trajectories, in power-of-two buckets.
     pub length_histogram: Vec<Bucket>,
+    /// The curriculum tiers of the kept examples, easiest first.
     pub tiers: Vec<TierStats>,
 }
 
 /// Trajectories whose token length is in `[lo, hi)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
+    /// The shortest length in the bucket.
     pub lo: usize,
+    /// One past the longest length in the bucket.
     pub hi: usize,
+    /// Trajectories in the bucket.
     pub count: usize,
 }
 
+/// One curriculum tier of a rendered set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TierStats {
+    /// The tier (0 = easiest).
     pub tier: usize,
+    /// Examples in it.
     pub examples: usize,
+    /// The shortest example, in tokens.
     pub min_tokens: usize,
+    /// The longest example, in tokens.
     pub max_tokens: usize,
+    /// The mean example length, in tokens.
     pub mean_tokens: f64,
+    /// The mean number of assistant turns.
     pub mean_assistant_turns: f64,
 }
 

@@ -34,12 +34,14 @@ pub struct FileDiff {
     pub text: String,
     /// Lines added and removed.
     pub added: usize,
+    /// Lines removed.
     pub removed: usize,
 }
 
 /// A change a text patch cannot carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsupported {
+    /// The path of the file, `/`-separated.
     pub path: String,
     /// `binary file` or `submodule`.
     pub what: &'static str,

@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 pub enum Backend {
     /// lego's own encoder (tiktoken's algorithm), the fast path: byte-level BPE files whose
     /// every setting it reproduces (Qwen2/2.5/3 vocabularies imported from tiktoken ranks).
+    /// On the bundled examples it encodes about 16 times as fast as `tokenizers` built with
+    /// fancy-regex (`cargo bench -p lego-data --bench render`).
     Lego,
     /// Hugging Face's `tokenizers` crate: any `tokenizer.json`.
     Tokenizers,
