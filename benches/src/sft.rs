@@ -94,13 +94,7 @@ pub fn run() -> Result<()> {
             output_dir: dir.join(format!("lego-{name}")),
             ..base.clone()
         };
-        let report = train(
-            &cfg,
-            &TrainOptions {
-                quiet: true,
-                ..Default::default()
-            },
-        )?;
+        let report = train(&cfg, &TrainOptions::default(), &lego_data::NoProgress)?;
         let timed = &report.metrics[1..];
         let tokens: usize = timed.iter().map(|m| m.tokens).sum();
         let secs: f64 = timed.iter().map(|m| m.tokens as f64 / m.tokens_per_s).sum();

@@ -14,24 +14,35 @@ use crate::error::{Error, Result};
 /// when absent (Qwen3-32B has 64 heads x 128 = 8192 != hidden 5120).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Qwen3Config {
+    /// Tokens in the embedding matrix (151,936 for Qwen3: the tokenizer padded).
     pub vocab_size: usize,
+    /// Width of the residual stream.
     pub hidden_size: usize,
+    /// Width of the MLP between `gate_proj`/`up_proj` and `down_proj`.
     pub intermediate_size: usize,
+    /// Decoder layers.
     pub num_hidden_layers: usize,
+    /// Query heads.
     pub num_attention_heads: usize,
     /// Defaults to `num_attention_heads` (no GQA) when absent.
     pub num_key_value_heads: usize,
+    /// Width of one head; need not be `hidden_size / num_attention_heads`.
     pub head_dim: usize,
     /// Defaults to 32768.
     pub max_position_embeddings: usize,
     /// Defaults to 1e-6.
     pub rms_norm_eps: f64,
+    /// `lm_head` is `embed_tokens` (no `lm_head.weight` in the checkpoint).
     pub tie_word_embeddings: bool,
+    /// Biases on the attention projections (Qwen3: false; lego supports none).
     pub attention_bias: bool,
     /// Defaults to `"silu"`.
     pub hidden_act: String,
+    /// Beginning-of-sequence token, as written.
     pub bos_token_id: Option<u32>,
+    /// End-of-sequence token(s), as written.
     pub eos_token_id: Option<TokenIds>,
+    /// Rotary embedding base and scaling, from either config form.
     pub rope: RopeConfig,
     /// Which of the two RoPE shapes [`Qwen3Config::to_json`] writes: the one that was read.
     pub rope_form: RopeForm,
@@ -47,7 +58,9 @@ pub struct Qwen3Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TokenIds {
+    /// A single id.
     One(u32),
+    /// Several ids (any of them).
     Many(Vec<u32>),
 }
 
@@ -56,25 +69,32 @@ pub enum TokenIds {
 pub struct RopeConfig {
     /// `rope_theta`, the base of the frequencies (Qwen3: 1e6). Defaults to 10000.
     pub theta: f64,
+    /// How positions past the trained length are handled.
     pub scaling: RopeScaling,
 }
 
 /// The RoPE types of transformers' `ROPE_INIT_FUNCTIONS` that Qwen3 uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RopeScaling {
+    /// Plain RoPE: `1 / theta^(2i/dim)`.
     Default,
     /// Position interpolation: every frequency divided by `factor`.
     Linear {
+        /// How many times longer than trained.
         factor: f64,
     },
     /// Dynamic NTK: the base grows with the sequence once it passes `max_position_embeddings`.
     Dynamic {
+        /// How many times longer than trained.
         factor: f64,
+        /// The trained length, when it differs from `max_position_embeddings`.
         original_max_position_embeddings: Option<usize>,
     },
     /// YaRN: interpolate low frequencies, keep high ones, scale attention by `attention_factor`.
     Yarn {
+        /// How many times longer than trained (4 for 32k -> 128k).
         factor: f64,
+        /// The trained length the factor extends.
         original_max_position_embeddings: usize,
         /// `None`: `0.1 * ln(factor) + 1`.
         attention_factor: Option<f64>,

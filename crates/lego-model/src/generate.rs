@@ -19,7 +19,12 @@ pub enum Sampling {
     /// Sample from `softmax(logits / temperature)` restricted to the smallest set of most
     /// likely tokens whose probability reaches `top_p` (nucleus sampling; 1.0 keeps all).
     /// A temperature of 0 or less is greedy.
-    Sample { temperature: f64, top_p: f64 },
+    Sample {
+        /// Divides the logits before the softmax.
+        temperature: f64,
+        /// The probability mass kept.
+        top_p: f64,
+    },
 }
 
 /// What [`generate`] does.
@@ -27,6 +32,7 @@ pub enum Sampling {
 pub struct GenerateOptions {
     /// At most this many new tokens per prompt.
     pub max_new_tokens: usize,
+    /// Greedy or nucleus sampling.
     pub sampling: Sampling,
     /// A row stops after emitting any of these; the stop token is part of its output.
     pub stop_tokens: Vec<i64>,

@@ -10,6 +10,8 @@
 //! - [`Qwen3Model`]: a Hugging Face checkpoint directory loaded ([`Qwen3Model::load`]: single
 //!   file or shards, f32 or bf16, tied or untied, device and kind from [`LoadOptions`]),
 //!   initialised ([`Qwen3Model::init`]) or saved ([`Qwen3Model::save`]) so transformers loads it.
+//!   Loading maps the safetensors files and copies each tensor once into its variable, so it
+//!   needs the model's memory and little more; it logs `checkpoint loaded` through `tracing`.
 //!   It holds the `VarStore` (variable names are the HF keys) and the network, [`Qwen3`].
 //! - [`Qwen3::forward`]: packed rows (several documents per row, positions restarting, attention
 //!   block-diagonal and causal) to final hidden states; [`Qwen3::logits`];
@@ -21,8 +23,10 @@
 //! Parity with transformers is a test (`tests/it/parity.rs`, `tests/it/generate.rs`, on tiny
 //! models written by `tests/parity/make_tiny_qwen3.py`). The crate does not tokenise (that is
 //! `lego-data`), train (no optimiser or schedule: `lego-sft`), nor start processes, and it never
-//! links `bollard`. Not yet here: gradient checkpointing, and dynamic-NTK RoPE in generation
-//! beyond one prompt length per batch.
+//! links `bollard`. Not yet here: dynamic-NTK RoPE in generation beyond one prompt length per
+//! batch.
+
+#![warn(missing_docs)]
 
 mod config;
 mod error;

@@ -96,10 +96,12 @@ impl Qwen3 {
         })
     }
 
+    /// The config the network was built from.
     pub fn config(&self) -> &Qwen3Config {
         &self.config
     }
 
+    /// Where the weights live.
     pub fn device(&self) -> Device {
         self.embed_tokens.device()
     }

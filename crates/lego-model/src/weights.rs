@@ -15,11 +15,13 @@ use crate::qwen3::{Fill, Qwen3};
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 /// The index of a sharded checkpoint (`weight_map`: tensor name -> shard file).
 pub const WEIGHTS_INDEX_FILE: &str = "model.safetensors.index.json";
+/// The model config of a Hugging Face checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
 
 /// Where a model lives and in which precision.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {
+    /// Where the weights are put.
     pub device: Device,
     /// `Kind::Float` (CPU) or `Kind::BFloat16` (CUDA); checkpoint tensors are converted.
     pub kind: Kind,
@@ -39,8 +41,11 @@ impl Default for LoadOptions {
 /// `VarStore` for optimisers and saving.
 #[derive(Debug)]
 pub struct Qwen3Model {
+    /// The config the model was built from (with any RoPE override).
     pub config: Qwen3Config,
+    /// The variables, named by their Hugging Face keys: what optimisers and `save` use.
     pub vs: nn::VarStore,
+    /// The network over those variables: forward, loss, generation.
     pub net: Qwen3,
 }
 
@@ -77,7 +82,14 @@ impl Qwen3Model {
         let mut vs = nn::VarStore::new(options.device);
         vs.set_kind(options.kind);
         let net = Qwen3::build(vs.root(), &config, Fill::Zeros)?;
-        load_weights(&vs, dir)?;
+        let started = std::time::Instant::now();
+        let bytes = load_weights(&vs, dir)?;
+        tracing::info!(
+            path = %dir.display(),
+            bytes,
+            seconds = started.elapsed().as_secs_f64(),
+            "checkpoint loaded"
+        );
         Ok(Self { config, vs, net })
     }
 
@@ -147,9 +159,14 @@ fn set_float_kind(vs: &mut nn::VarStore, kind: Kind) {
     }
 }
 
-/// Copies every variable of `vs` from the checkpoint in `dir`, file by file, so that at most one
-/// shard is in memory at a time.
-fn load_weights(vs: &nn::VarStore, dir: &Path) -> Result<()> {
+/// Copies every variable of `vs` from the checkpoint in `dir`, file by file; returns the bytes
+/// of the files read.
+///
+/// Each file is memory-mapped ([`MappedSafetensors`]) and each tensor copied once, straight from
+/// the mapped pages into its variable (converting the dtype on the way); the pages of a tensor
+/// are handed back to the kernel as soon as it is copied, so the process holds the model plus
+/// about one tensor of the file at a time, never a whole file.
+fn load_weights(vs: &nn::VarStore, dir: &Path) -> Result<u64> {
     let single = dir.join(WEIGHTS_FILE);
     let (files, origin) = if single.exists() {
         (vec![single.clone()], single)
@@ -168,23 +185,23 @@ fn load_weights(vs: &nn::VarStore, dir: &Path) -> Result<()> {
     };
     let mut variables: HashMap<String, Tensor> = vs.variables();
     let mut found = BTreeSet::new();
+    let mut bytes = 0;
     for file in &files {
-        let tensors =
-            Tensor::read_safetensors(file).map_err(torch(format!("read {}", file.display())))?;
-        for (name, src) in tensors {
+        let mapped = MappedSafetensors::open(file)?;
+        bytes += mapped.len() as u64;
+        for (name, entry) in mapped.entries()? {
             let Some(dst) = variables.get_mut(&name) else {
                 continue;
             };
-            if dst.size() != src.size() {
+            if dst.size() != entry.shape {
                 return Err(Error::TensorShape {
                     name,
                     path: file.clone(),
                     expected: dst.size(),
-                    found: src.size(),
+                    found: entry.shape,
                 });
             }
-            tch::no_grad(|| dst.f_copy_(&src))
-                .map_err(torch(format!("copy `{name}` from {}", file.display())))?;
+            mapped.copy_into(&name, &entry, dst)?;
             found.insert(name);
         }
     }
@@ -195,7 +212,175 @@ fn load_weights(vs: &nn::VarStore, dir: &Path) -> Result<()> {
             name: (*name).clone(),
             path: origin,
         }),
-        None => Ok(()),
+        None => Ok(bytes),
+    }
+}
+
+/// One tensor as a safetensors header describes it.
+#[derive(Debug, serde::Deserialize)]
+struct Entry {
+    dtype: String,
+    shape: Vec<i64>,
+    /// Byte range within the data that follows the header.
+    data_offsets: [usize; 2],
+}
+
+/// A safetensors file mapped into memory: an 8-byte little-endian header length, a JSON header
+/// (name -> dtype, shape, offsets; `__metadata__` aside), then the tensors' bytes.
+struct MappedSafetensors {
+    path: PathBuf,
+    map: memmap2::Mmap,
+}
+
+impl MappedSafetensors {
+    fn open(path: &Path) -> Result<Self> {
+        let read_err = |source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        let map = map_read_only(&file).map_err(read_err)?;
+        // The tensors are read front to back, once.
+        map.advise(memmap2::Advice::Sequential).ok();
+        Ok(Self {
+            path: path.to_path_buf(),
+            map,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn invalid(&self, field: &str, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            origin: self.path.display().to_string(),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The start of the tensor data in the file.
+    fn data_start(&self) -> Result<usize> {
+        let head: [u8; 8] = self
+            .map
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| self.invalid("header", "file shorter than its 8-byte header length"))?;
+        usize::try_from(u64::from_le_bytes(head))
+            .ok()
+            .and_then(|n| n.checked_add(8))
+            .filter(|&end| end <= self.map.len())
+            .ok_or_else(|| self.invalid("header", "header length past the end of the file"))
+    }
+
+    /// The tensors of the file, in the order their bytes lie in it.
+    fn entries(&self) -> Result<Vec<(String, Entry)>> {
+        let start = self.data_start()?;
+        let header: serde_json::Map<String, Value> = serde_json::from_slice(&self.map[8..start])
+            .map_err(|source| Error::Json {
+                origin: format!("the safetensors header of {}", self.path.display()),
+                source,
+            })?;
+        let mut entries = Vec::with_capacity(header.len());
+        for (name, value) in header {
+            if name == "__metadata__" {
+                continue;
+            }
+            let entry: Entry = serde_json::from_value(value)
+                .map_err(|e| self.invalid(&name, format!("bad header entry: {e}")))?;
+            entries.push((name, entry));
+        }
+        entries.sort_by_key(|(_, e)| e.data_offsets[0]);
+        Ok(entries)
+    }
+
+    /// Copies tensor `name` into `dst` (same shape, any float kind and device), then releases
+    /// its pages.
+    fn copy_into(&self, name: &str, entry: &Entry, dst: &mut Tensor) -> Result<()> {
+        let kind = match entry.dtype.as_str() {
+            "F32" => Kind::Float,
+            "BF16" => Kind::BFloat16,
+            "F16" => Kind::Half,
+            "F64" => Kind::Double,
+            other => {
+                return Err(self.invalid(name, format!("dtype {other} is not a float type")));
+            }
+        };
+        let numel = entry.shape.iter().product::<i64>();
+        let [begin, end] = entry.data_offsets;
+        let start = self.data_start()?;
+        let range = (start + begin)..(start + end);
+        let bytes = self
+            .map
+            .get(range.clone())
+            .filter(|b| b.len() as i64 == numel * kind.elt_size_in_bytes() as i64)
+            .ok_or_else(|| {
+                self.invalid(
+                    name,
+                    format!(
+                        "data_offsets {begin}..{end} do not hold {numel} {} values inside the file",
+                        entry.dtype
+                    ),
+                )
+            })?;
+        if numel > 0 {
+            let src = if bytes.as_ptr().align_offset(kind.elt_size_in_bytes()) == 0 {
+                borrow_tensor(bytes, &entry.shape, kind)
+            } else {
+                // safetensors aligns the data block, not each tensor: after an odd number of
+                // 16-bit values the next tensor is misaligned, and gets copied out first.
+                Tensor::f_from_data_size(bytes, &entry.shape, kind)
+            }
+            .map_err(torch(format!("read `{name}` from {}", self.path.display())))?;
+            tch::no_grad(|| dst.f_copy_(&src))
+                .map_err(torch(format!("copy `{name}` from {}", self.path.display())))?;
+        }
+        release(&self.map, range.start, range.len());
+        Ok(())
+    }
+}
+
+/// Maps `file` read-only.
+#[allow(unsafe_code)]
+fn map_read_only(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: reading the mapping is undefined behaviour only if the file is truncated or
+    // written while mapped. lego writes checkpoints to a temporary name and renames them into
+    // place (`save`), so a path's file is never written in place; for files others write, not
+    // modifying a checkpoint while it loads is the contract of every safetensors loader
+    // (`safetensors`' own, PyTorch's `safe_open`). The mapping lives for one load only.
+    unsafe { memmap2::Mmap::map(file) }
+}
+
+/// A tensor over `bytes` without copying them (contiguous, on the CPU); the caller must drop it
+/// before `bytes` goes away.
+#[allow(unsafe_code)]
+fn borrow_tensor(
+    bytes: &[u8],
+    shape: &[i64],
+    kind: Kind,
+) -> std::result::Result<Tensor, tch::TchError> {
+    let mut strides = vec![1i64; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * shape[i + 1];
+    }
+    // SAFETY: `bytes` holds exactly `shape.product()` values of `kind` (checked by the caller)
+    // at an address aligned for `kind`, and outlives the tensor: the only caller copies from it
+    // and drops it before returning. libtorch only reads through it (it is the source of a
+    // copy), so the read-only mapping is never written.
+    unsafe { Tensor::f_from_blob(bytes.as_ptr(), shape, &strides, kind, Device::Cpu) }
+}
+
+/// Hands the pages of `offset..offset + len` of `map` back to the kernel, so a tensor already
+/// copied stops counting in the process's memory. Failure only costs memory, so it is ignored.
+#[allow(unsafe_code)]
+fn release(map: &memmap2::Mmap, offset: usize, len: usize) {
+    // SAFETY: `MADV_DONTNEED` on a read-only shared file mapping drops the pages; a later read
+    // faults them in again from the unchanged file, so no reference into the mapping ever sees
+    // different bytes. No tensor borrows these bytes any more (`borrow_tensor`'s view is gone).
+    unsafe {
+        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len)
+            .ok();
     }
 }
 

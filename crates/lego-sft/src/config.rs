@@ -24,17 +24,23 @@ pub struct TrainConfig {
     pub data: PathBuf,
     /// A `tokenizer.json`: `data` holds trajectories, rendered here with `error_mask`.
     pub tokenizer: Option<PathBuf>,
+    /// Where checkpoints, `metrics.jsonl` and `loss.png` go.
     pub output_dir: PathBuf,
+    /// Peak learning rate, reached after warmup.
     pub learning_rate: f64,
     /// Decoupled (AdamW) weight decay; never applied to norm weights and biases.
     pub weight_decay: f64,
+    /// AdamW's first-moment decay (0.9).
     pub adam_beta1: f64,
+    /// AdamW's second-moment decay (0.999).
     pub adam_beta2: f64,
+    /// AdamW's denominator epsilon (1e-8).
     pub adam_epsilon: f64,
     /// Gradient clipping on the global L2 norm; 0 turns clipping off.
     pub max_grad_norm: f64,
     /// Fraction of all optimizer steps (all stages together) spent warming up, rounded up.
     pub warmup_ratio: f64,
+    /// The learning rate after warmup.
     pub lr_schedule: LrSchedule,
     /// Sequences per optimizer step, reached by accumulating micro-batches.
     pub global_batch: usize,
@@ -60,6 +66,7 @@ pub struct TrainConfig {
     /// Overrides the model's RoPE scaling, e.g. `{ rope_type = "yarn", factor = 4.0,
     /// original_max_position_embeddings = 32768 }`.
     pub rope_scaling: Option<RopeScalingConfig>,
+    /// Seeds the data order (and nothing else: the model comes from `model`).
     pub seed: u64,
     /// Writes `checkpoint-STEP` every this many steps (and always at the end).
     pub save_steps: Option<usize>,
@@ -128,7 +135,9 @@ pub enum LrSchedule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Resume {
+    /// `true`: the newest checkpoint in `output_dir`, if any; `false`: start fresh.
     Flag(bool),
+    /// That checkpoint directory.
     Path(PathBuf),
 }
 
@@ -136,12 +145,18 @@ pub enum Resume {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RopeScalingConfig {
+    /// `default`, `linear`, `dynamic` or `yarn` (`type` is accepted too).
     #[serde(alias = "type")]
     pub rope_type: String,
+    /// The context extension factor (4 for 32k -> 128k).
     pub factor: Option<f64>,
+    /// The trained context length the factor extends.
     pub original_max_position_embeddings: Option<usize>,
+    /// YaRN's attention scale; `0.1 * ln(factor) + 1` when absent.
     pub attention_factor: Option<f64>,
+    /// YaRN's high-frequency boundary (32).
     pub beta_fast: Option<f64>,
+    /// YaRN's low-frequency boundary (1).
     pub beta_slow: Option<f64>,
 }
 

@@ -22,10 +22,16 @@
 //! - **Checkpoints**: `output_dir/checkpoint-STEP/` in Hugging Face layout plus
 //!   `optimizer.safetensors` and `trainer_state.json`; `resume` continues exactly (the data
 //!   order is a function of the seed and the step, so only the step needs saving).
-//! - **Observability**: a progress line per step on stderr, `metrics.jsonl`, `loss.png`.
+//! - **Observability**: `train` never prints. It counts steps into the caller's
+//!   [`lego_data::Progress`] (total, resumed position, the last loss), emits `tracing` events
+//!   (a span per step, a `debug!` with the step's metrics, an `info!` per checkpoint) and writes
+//!   `metrics.jsonl` and `loss.png` (log-scale loss with the curriculum's stage boundaries, the
+//!   learning rate; text in the bundled DejaVu Sans, [`plot_metrics`]).
 //!
 //! It trains on one device. Many-GPU runs go through TRL or LLaMA-Factory on the same tokens
 //! and masks (`lego data export`); it does not tokenise beyond calling `lego-data`.
+
+#![warn(missing_docs)]
 
 mod config;
 mod error;

@@ -20,9 +20,13 @@ use crate::error::{Error, Result, torch};
 /// AdamW's hyperparameters (the learning rate comes per step from the schedule).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamWConfig {
+    /// First-moment decay.
     pub beta1: f64,
+    /// Second-moment decay.
     pub beta2: f64,
+    /// Added to the denominator.
     pub eps: f64,
+    /// Decoupled weight decay, on the parameters that take it ([`takes_weight_decay`]).
     pub weight_decay: f64,
 }
 
@@ -101,6 +105,7 @@ impl AdamW {
         }
     }
 
+    /// Optimizer steps taken (restored by `load`).
     pub fn steps(&self) -> i64 {
         self.steps
     }
@@ -114,6 +119,7 @@ impl AdamW {
             .collect()
     }
 
+    /// Zeroes the gradients of every parameter, before an accumulation window.
     pub fn zero_grad(&mut self) {
         for p in &mut self.params {
             p.var.zero_grad();

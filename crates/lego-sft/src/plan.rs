@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 /// The examples a run trains on and what was left out.
 #[derive(Debug, Clone)]
 pub struct TrainData {
+    /// The examples kept, in file order.
     pub examples: Vec<Example>,
     /// Examples longer than `max_len` (or shorter than 2 tokens), left out.
     pub dropped: usize,
@@ -96,16 +97,22 @@ pub struct Step {
     pub tier: Option<usize>,
     /// Epoch within the stage.
     pub epoch: usize,
+    /// Indices into the run's examples, in training order.
     pub examples: Vec<usize>,
 }
 
 /// How the plan is laid out.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanOptions {
+    /// Examples per optimizer step.
     pub global_batch: usize,
+    /// Epochs over the data (per stage with the curriculum).
     pub epochs: usize,
+    /// Stops the plan after this many steps, adding epochs if needed.
     pub max_steps: Option<usize>,
+    /// One stage per tier, easiest first.
     pub curriculum: bool,
+    /// Seeds the shuffling.
     pub seed: u64,
 }
 
@@ -166,8 +173,11 @@ pub fn plan_steps(
 /// A micro-batch as flat row-major `[rows, cols]` buffers, ready for tensors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MicroBatch {
+    /// Rows of the batch.
     pub rows: usize,
+    /// Tokens per row (padded to the longest).
     pub cols: usize,
+    /// Token ids, row-major.
     pub input_ids: Vec<i64>,
     /// Positions restart at 0 for each document.
     pub positions: Vec<i64>,

@@ -1,14 +1,16 @@
 //! The training loop: accumulation with global-token normalisation, clipping, AdamW, schedule,
-//! checkpoints with exact resume, metrics and the progress line.
+//! checkpoints with exact resume, metrics; progress through [`Progress`], events through
+//! `tracing` (a span per step, a `debug!` with its metrics, an `info!` per checkpoint).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use lego_data::Example;
+use lego_data::{Example, Progress};
 use lego_model::{LoadOptions, Qwen3Config, Qwen3Model};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
+use tracing::{debug, info, info_span};
 
 use crate::config::{Resume, TrainConfig};
 use crate::error::{Error, Result, model};
@@ -22,7 +24,9 @@ use crate::plot::plot_metrics;
 pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 /// Trainer state file inside a checkpoint directory (Hugging Face's name).
 pub const TRAINER_STATE_FILE: &str = "trainer_state.json";
+/// The per-step metrics of a run, one JSON [`StepMetrics`] per line, in `output_dir`.
 pub const METRICS_FILE: &str = "metrics.jsonl";
+/// The loss and learning-rate plot of a finished run, in `output_dir`.
 pub const PLOT_FILE: &str = "loss.png";
 
 /// Knobs of a run that are not part of its config.
@@ -31,8 +35,6 @@ pub struct TrainOptions {
     /// Stop (after checkpointing) once this many steps are done, as if the run were killed
     /// there: the schedule is still that of the whole run.
     pub stop_after: Option<usize>,
-    /// No progress line on stderr.
-    pub quiet: bool,
 }
 
 /// One line of `metrics.jsonl`.
@@ -40,30 +42,40 @@ pub struct TrainOptions {
 pub struct StepMetrics {
     /// 1-based optimizer step.
     pub step: usize,
+    /// Curriculum stage of the step (0 without the curriculum).
     pub stage: usize,
     /// Fractional epoch within the stage, as the Trainer logs it.
     pub epoch: f64,
     /// Summed token cross-entropy over the step divided by its trained tokens.
     pub loss: f64,
+    /// The learning rate the step used.
     pub learning_rate: f64,
     /// Global L2 gradient norm before clipping.
     pub grad_norm: f64,
+    /// Tokens that carried loss in the step.
     pub trained_tokens: usize,
+    /// Tokens the step processed (without padding).
     pub tokens: usize,
+    /// Processed tokens per second of the step.
     pub tokens_per_s: f64,
 }
 
 /// What the trainer writes in each checkpoint next to the weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainerState {
+    /// Optimizer steps done at this checkpoint.
     pub global_step: usize,
+    /// Steps of the whole plan.
     pub max_steps: usize,
+    /// Curriculum stage of the last step.
     pub stage: usize,
     /// Fractional epoch within the stage.
     pub epoch: f64,
+    /// The run's seed.
     pub seed: u64,
     /// Hash of the examples and the step plan (the data order is a function of the seed).
     pub plan_fingerprint: String,
+    /// The config the run was started with.
     pub config: TrainConfig,
 }
 
@@ -76,16 +88,30 @@ pub struct TrainReport {
     pub start_step: usize,
     /// Steps done when it returned.
     pub end_step: usize,
+    /// Examples trained on.
     pub examples: usize,
+    /// Examples left out (too long or too short).
     pub dropped_examples: usize,
+    /// Every step of the run so far, resumed steps included.
     pub metrics: Vec<StepMetrics>,
+    /// The checkpoint written last by this call.
     pub last_checkpoint: Option<PathBuf>,
+    /// The plot, when the run finished with `plot` on.
     pub plot: Option<PathBuf>,
+    /// Wall-clock seconds of this call.
     pub seconds: f64,
 }
 
 /// Trains as `cfg` says. See the crate docs for the semantics.
-pub fn train(cfg: &TrainConfig, opts: &TrainOptions) -> Result<TrainReport> {
+///
+/// `progress` counts optimizer steps: its total is the whole plan's, its position starts at the
+/// step a resumed run continues from, each finished step advances it by one and sets the message
+/// to that step's loss. Nothing is printed; step metrics go to `metrics.jsonl` and to `tracing`.
+pub fn train(
+    cfg: &TrainConfig,
+    opts: &TrainOptions,
+    progress: &dyn Progress,
+) -> Result<TrainReport> {
     let started = Instant::now();
     let data = load_data(cfg)?;
     let examples = &data.examples;
@@ -180,8 +206,20 @@ pub fn train(cfg: &TrainConfig, opts: &TrainOptions) -> Result<TrainReport> {
         })?;
 
     let end = opts.stop_after.map_or(total, |s| s.min(total)).max(start);
+    info!(
+        model = %cfg.model.display(),
+        examples = examples.len(),
+        dropped = data.dropped,
+        total_steps = total,
+        start_step = start,
+        end_step = end,
+        "training"
+    );
+    progress.set_total(total as u64);
+    progress.set_position(start as u64);
     let mut last_checkpoint = None;
     for (index, step) in steps.iter().enumerate().take(end).skip(start) {
+        let _span = info_span!("step", step = index + 1, stage = step.stage).entered();
         let t0 = Instant::now();
         let batch: Vec<&Example> = step.examples.iter().map(|&i| &examples[i]).collect();
         let mbs = micro_batches(&batch, cfg.packing, cfg.micro_batch, cfg.max_len);
@@ -217,12 +255,18 @@ pub fn train(cfg: &TrainConfig, opts: &TrainOptions) -> Result<TrainReport> {
             path: metrics_path.clone(),
             source,
         })?;
-        if !opts.quiet {
-            eprintln!(
-                "step {}/{total} stage {} epoch {:.2} loss {:.4} lr {:.3e} grad_norm {:.3} tokens/s {:.0}",
-                m.step, m.stage, m.epoch, m.loss, m.learning_rate, m.grad_norm, m.tokens_per_s
-            );
-        }
+        debug!(
+            total,
+            epoch = m.epoch,
+            loss = m.loss,
+            learning_rate = m.learning_rate,
+            grad_norm = m.grad_norm,
+            trained_tokens = m.trained_tokens,
+            tokens_per_s = m.tokens_per_s,
+            "step done"
+        );
+        progress.advance(1);
+        progress.set_message(&format!("loss {:.4}", m.loss));
         history.push(m);
         let done = index + 1;
         if cfg.save_steps.is_some_and(|s| done % s == 0) || done == end {
@@ -235,12 +279,15 @@ pub fn train(cfg: &TrainConfig, opts: &TrainOptions) -> Result<TrainReport> {
                 plan_fingerprint: print.clone(),
                 config: cfg.clone(),
             };
-            last_checkpoint = Some(save_checkpoint(&cfg.output_dir, &net, &opt, &state)?);
+            let dir = save_checkpoint(&cfg.output_dir, &net, &opt, &state)?;
+            info!(path = %dir.display(), step = done, "checkpoint written");
+            last_checkpoint = Some(dir);
         }
     }
     let plot = if cfg.plot && end == total && !history.is_empty() {
         let path = cfg.output_dir.join(PLOT_FILE);
         plot_metrics(&history, &path)?;
+        info!(path = %path.display(), "plot written");
         Some(path)
     } else {
         None

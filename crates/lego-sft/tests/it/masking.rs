@@ -22,14 +22,7 @@ fn run(
         max_len: 4096,
         ..tiny_train_config(&model, &data, &out)
     };
-    train(
-        &cfg,
-        &TrainOptions {
-            quiet: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    train(&cfg, &TrainOptions::default(), &lego_data::NoProgress).unwrap();
     checkpoint_weights(&out, 1)
 }
 

@@ -72,14 +72,7 @@ fn tiny_model_overfits_the_demo_data() {
         ..tiny_train_config(&model, &data, &out)
     };
     let started = Instant::now();
-    let report = train(
-        &cfg,
-        &TrainOptions {
-            quiet: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let report = train(&cfg, &TrainOptions::default(), &lego_data::NoProgress).unwrap();
     let first = report.metrics[0].loss;
     let last = report.metrics.last().unwrap().loss;
     eprintln!(

@@ -123,14 +123,7 @@ fn one_and_three_steps_match_pytorch() {
                 output_dir: out.clone(),
                 ..cfg
             };
-            let report = train(
-                &cfg,
-                &TrainOptions {
-                    quiet: true,
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+            let report = train(&cfg, &TrainOptions::default(), &lego_data::NoProgress).unwrap();
             assert_eq!(report.metrics.len(), steps);
             for (k, m) in report.metrics.iter().enumerate() {
                 let loss = want["losses"][k].as_f64().unwrap();

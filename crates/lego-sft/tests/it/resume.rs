@@ -1,8 +1,30 @@
 //! A run stopped at step k and resumed ends with the same weights as one that never stopped.
 
+use std::sync::Mutex;
+
+use lego_data::{NoProgress, Progress};
 use lego_sft::{Resume, TrainConfig, TrainOptions, train};
 
 use crate::*;
+
+/// What a progress display was told, in order.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Progress for Recorder {
+    fn set_total(&self, total: u64) {
+        self.0.lock().unwrap().push(format!("total {total}"));
+    }
+    fn set_position(&self, done: u64) {
+        self.0.lock().unwrap().push(format!("position {done}"));
+    }
+    fn advance(&self, n: u64) {
+        self.0.lock().unwrap().push(format!("advance {n}"));
+    }
+    fn set_message(&self, message: &str) {
+        self.0.lock().unwrap().push(format!("message {message}"));
+    }
+}
 
 #[test]
 fn resumed_run_ends_bitwise_equal() {
@@ -17,31 +39,37 @@ fn resumed_run_ends_bitwise_equal() {
         save_steps: Some(2),
         ..tiny_train_config(&model, &data, &path(&dir, out))
     };
-    let quiet = TrainOptions {
-        quiet: true,
-        ..Default::default()
-    };
+    let opts = TrainOptions::default();
 
-    let whole = train(&cfg("whole"), &quiet).unwrap();
+    let whole = train(&cfg("whole"), &opts, &NoProgress).unwrap();
     assert_eq!(whole.total_steps, 6);
     let stopped = train(
         &cfg("stopped"),
         &TrainOptions {
             stop_after: Some(3),
-            ..quiet.clone()
         },
+        &NoProgress,
     )
     .unwrap();
     assert_eq!(stopped.end_step, 3);
+    let progress = Recorder::default();
     let resumed = train(
         &TrainConfig {
             resume: Resume::Flag(true),
             ..cfg("stopped")
         },
-        &quiet,
+        &opts,
+        &progress,
     )
     .unwrap();
     assert_eq!((resumed.start_step, resumed.end_step), (3, 6));
+    // A progress display starts a resumed run at its step and counts each step with its loss.
+    let mut expected = vec!["total 6".to_string(), "position 3".to_string()];
+    for m in &resumed.metrics[3..] {
+        expected.push("advance 1".into());
+        expected.push(format!("message loss {:.4}", m.loss));
+    }
+    assert_eq!(*progress.0.lock().unwrap(), expected);
 
     let diff = max_abs_diff(
         &checkpoint_weights(&path(&dir, "whole"), 6),
@@ -66,7 +94,8 @@ fn resumed_run_ends_bitwise_equal() {
             resume: Resume::Flag(true),
             ..cfg("stopped")
         },
-        &quiet,
+        &opts,
+        &NoProgress,
     )
     .unwrap_err();
     assert!(err.to_string().contains("cannot resume"), "{err}");
