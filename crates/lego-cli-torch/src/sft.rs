@@ -21,8 +21,10 @@ pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Train { config, stop_after } => {
             let cfg = TrainConfig::from_file(&config)?;
-            let report = train(&cfg, &TrainOptions { stop_after }, &lego_data::NoProgress)
+            let bar = lego_cli::ProgressBar::new("steps");
+            let report = train(&cfg, &TrainOptions { stop_after }, &bar)
                 .with_context(|| format!("training with {} failed", config.display()))?;
+            bar.finish();
             let first = report.metrics.first().map_or(f64::NAN, |m| m.loss);
             let last = report.metrics.last().map_or(f64::NAN, |m| m.loss);
             tracing::info!(
