@@ -53,7 +53,10 @@ fn large(c: &mut Criterion) {
     .expect("a task");
     let options = GradeOptions::default();
     let graded = grade(&task, &large.log, &options).expect("the log grades");
-    assert!(graded.report.tests_status.is_some(), "the log gives a result");
+    assert!(
+        graded.report.tests_status.is_some(),
+        "the log gives a result"
+    );
 
     let mut group = c.benchmark_group("grade_20000_tests");
     group.throughput(Throughput::Bytes(large.log.len() as u64));
