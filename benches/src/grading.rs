@@ -133,7 +133,8 @@ fn large_pytest_case(dir: &Path) -> Result<(std::path::PathBuf, Value)> {
     let large = synthetic_pytest_log(LARGE_TESTS);
     let path = dir.join("large_pytest.log");
     std::fs::write(&path, &large.log)?;
-    // Passing tests only, so the case resolves and both sides must say so.
+    // Passing tests only; SWE-bench's pytest parser keys a test by its id up to the first space,
+    // so these ids are not found as listed and both sides must say the case does not resolve.
     let listed = &large.passed[..LARGE_LISTED];
     let (f2p, p2p) = listed.split_at(LARGE_LISTED / 10);
     let case = json!({

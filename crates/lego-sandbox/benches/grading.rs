@@ -38,7 +38,10 @@ fn fixture(c: &mut Criterion) {
 
 fn large(c: &mut Criterion) {
     let large = synthetic_pytest_log(20_000);
-    // 200 FAIL_TO_PASS and 1,800 PASS_TO_PASS tests, all passing: the instance resolves.
+    // 200 FAIL_TO_PASS and 1,800 PASS_TO_PASS tests that pass. SWE-bench's pytest parser keys a
+    // test by its id up to the first space, so these ids (with spaces, as parametrised ids have)
+    // are not found as listed and the instance does not resolve, in swebench as in lego: the
+    // bench measures that lookup too.
     let listed = &large.passed[..2_000];
     let (f2p, p2p) = listed.split_at(200);
     let task: Task = serde_json::from_value(json!({
@@ -50,7 +53,10 @@ fn large(c: &mut Criterion) {
     .expect("a task");
     let options = GradeOptions::default();
     let graded = grade(&task, &large.log, &options).expect("the log grades");
-    assert!(graded.report.resolved);
+    assert!(
+        graded.report.tests_status.is_some(),
+        "the log gives a result"
+    );
 
     let mut group = c.benchmark_group("grade_20000_tests");
     group.throughput(Throughput::Bytes(large.log.len() as u64));
