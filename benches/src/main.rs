@@ -5,7 +5,9 @@
 //! - `data`: rendering + tokenisation of trajectories (lego-data) against transformers'
 //!   `apply_chat_template` with the fast tokenizer, on the same template, tokenizer and data.
 //! - `model`: Qwen3 prefill and greedy decode (lego-model) against transformers' forward and
-//!   `generate`, on the same small model and CPU threads.
+//!   `generate`, on the same small model and CPU threads; then checkpoint load time and peak
+//!   RSS against `from_pretrained`, each load in a process of its own. `model --long`: one
+//!   forward and backward at 32k and 128k tokens (YaRN, activation checkpointing) instead.
 //! - `sft`: training tokens/s of lego-sft (packed, and padded) against a plain PyTorch +
 //!   transformers training loop, on the same tiny model, examples, step plan and CPU threads.
 //! - `sanitize`: history sanitisation (squash, truncate) of a repository of thousands of commits
@@ -30,6 +32,15 @@ use anyhow::{Result, bail};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The measurements that need a clean process of their own (peak RSS) re-run this binary.
+    if let Some(mode) = args
+        .first()
+        .and_then(|a| a.strip_prefix(model::CHILD_PREFIX))
+    {
+        return model::child_main(mode, &args[1..]);
+    }
+    let long = args.iter().any(|a| a == "--long");
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--long").collect();
     let which: Vec<&str> = if args.is_empty() {
         vec!["data", "model", "sft", "sanitize", "grading", "sandbox"]
     } else {
@@ -38,6 +49,7 @@ fn main() -> Result<()> {
     for bench in which {
         match bench {
             "data" => data::run()?,
+            "model" if long => model::run_long()?,
             "model" => model::run()?,
             "sft" => sft::run()?,
             "sanitize" => sanitize::run()?,
