@@ -14,6 +14,8 @@
 //! The `lego` binary (no libtorch) and `lego-torch` (the model and training commands, which
 //! `lego` runs for `lego model` and `lego sft`) both start from here, so they look alike.
 
+#![warn(missing_docs)]
+
 mod logging;
 mod progress;
 

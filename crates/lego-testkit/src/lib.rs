@@ -12,6 +12,8 @@
 //! returns; under `LEGO_REQUIRE_BOOTSTRAP=1`, which `cargo xtask ci` sets, a missing one fails the
 //! test instead, so CI can never pass by skipping.
 
+#![warn(missing_docs)]
+
 use std::path::PathBuf;
 
 /// The path in `var`, or `None` after saying why `test` skips.
@@ -50,14 +52,19 @@ pub fn skip_or_fail(test: &str, why: &str, require: &str) {
     eprintln!("SKIPPED {test}: {why}");
 }
 
+/// The bootstrap virtualenv's python (`LEGO_PYTHON`), or `None` after saying `test` skips.
 pub fn python(test: &str) -> Option<PathBuf> {
     bootstrap_path("LEGO_PYTHON", test)
 }
 
+/// The Qwen tiktoken rank file of the bootstrap (`LEGO_QWEN_RANKS`), or `None` after saying
+/// `test` skips.
 pub fn qwen_ranks(test: &str) -> Option<PathBuf> {
     bootstrap_path("LEGO_QWEN_RANKS", test)
 }
 
+/// The Qwen3 `tokenizer.json` the bootstrap built (`LEGO_TOKENIZER`), or `None` after saying
+/// `test` skips.
 pub fn tokenizer(test: &str) -> Option<PathBuf> {
     bootstrap_path("LEGO_TOKENIZER", test)
 }
