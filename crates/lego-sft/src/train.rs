@@ -265,8 +265,9 @@ pub fn train(
             tokens_per_s = m.tokens_per_s,
             "step done"
         );
-        progress.advance(1);
+        // The message first, so that a display drawing on `advance` shows this step's loss.
         progress.set_message(&format!("loss {:.4}", m.loss));
+        progress.advance(1);
         history.push(m);
         let done = index + 1;
         if cfg.save_steps.is_some_and(|s| done % s == 0) || done == end {

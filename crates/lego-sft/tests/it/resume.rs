@@ -63,11 +63,12 @@ fn resumed_run_ends_bitwise_equal() {
     )
     .unwrap();
     assert_eq!((resumed.start_step, resumed.end_step), (3, 6));
-    // A progress display starts a resumed run at its step and counts each step with its loss.
+    // A progress display starts a resumed run at its step and counts each step, told its loss
+    // before the count moves.
     let mut expected = vec!["total 6".to_string(), "position 3".to_string()];
     for m in &resumed.metrics[3..] {
-        expected.push("advance 1".into());
         expected.push(format!("message loss {:.4}", m.loss));
+        expected.push("advance 1".into());
     }
     assert_eq!(*progress.0.lock().unwrap(), expected);
 
