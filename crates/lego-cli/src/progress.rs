@@ -146,11 +146,12 @@ impl ProgressBar {
             "{} {done}/{total}{percent} {rate:.2}/s{eta}{suffix}",
             self.what
         );
-        // The numbers as fields for log collectors; a person reads them in the line.
+        // The numbers as fields for log collectors; a person reads them in the line. No parent
+        // span: the line is about the whole job, not the unit of work that happened to end it.
         if output().json {
-            tracing::info!(target: "lego::progress", done, total, rate, "{text}");
+            tracing::info!(target: "lego::progress", parent: None, done, total, rate, "{text}");
         } else {
-            tracing::info!(target: "lego::progress", "{text}");
+            tracing::info!(target: "lego::progress", parent: None, "{text}");
         }
     }
 }
