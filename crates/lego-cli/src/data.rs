@@ -284,8 +284,11 @@ fn report_skipped(path: &Path, skipped: usize) {
 fn render(args: &RenderArgs) -> Result<(Vec<Trajectory>, Vec<lego_data::Rendered>)> {
     // Input first: bad input fails before the vocabulary is loaded.
     let trajs = read_trajectories(&args.input, args.sharegpt, args.skip_malformed)?;
-    let tok = Tokenizer::from_file(&args.tokenizer)
-        .with_context(|| format!("cannot load the tokenizer {}", args.tokenizer.display()))?;
+    let tok = match tokenizer_cache() {
+        Some(cache) => Tokenizer::from_file_cached(&args.tokenizer, &cache),
+        None => Tokenizer::from_file(&args.tokenizer),
+    }
+    .with_context(|| format!("cannot load the tokenizer {}", args.tokenizer.display()))?;
     let opts = RenderOptions {
         error_mask: !args.no_error_mask,
         max_len: args.max_len,
@@ -302,4 +305,20 @@ fn render(args: &RenderArgs) -> Result<(Vec<Trajectory>, Vec<lego_data::Rendered
     let rendered = render_all(&trajs, &tok, &opts, Some(args.tiers), &bar)?;
     bar.finish();
     Ok((trajs, rendered))
+}
+
+/// Where `lego` keeps compiled tokenizers, so that a vocabulary is parsed and checked once
+/// rather than at every command: `compiled-tokenizers` in lego's per-user cache (`$LEGO_CACHE`,
+/// else `$XDG_CACHE_HOME/lego`, else `~/.cache/lego`, as `cargo xtask bootstrap` finds it);
+/// never beside the `tokenizer.json`, which may be read-only or shared. `None` without a home.
+fn tokenizer_cache() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    let base = if let Some(dir) = var("LEGO_CACHE") {
+        PathBuf::from(dir)
+    } else if let Some(dir) = var("XDG_CACHE_HOME") {
+        PathBuf::from(dir).join("lego")
+    } else {
+        PathBuf::from(var("HOME")?).join(".cache").join("lego")
+    };
+    Some(base.join("compiled-tokenizers"))
 }

@@ -741,3 +741,50 @@ fn tools_replay_sandboxes_hold_sanitised_history_unless_asked() {
         );
     }
 }
+
+/// `lego data stats` compiles the tokenizer into `$LEGO_CACHE/compiled-tokenizers` on its first
+/// run and reads it on the next, printing the same; nothing is written beside the
+/// `tokenizer.json`.
+#[test]
+fn stats_caches_the_compiled_tokenizer_in_lego_s_cache() {
+    let Some(tok) = tokenizer("stats_caches_the_compiled_tokenizer_in_lego_s_cache") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tok_dir = dir.path().join("tokenizer");
+    std::fs::create_dir(&tok_dir).unwrap();
+    let copy = tok_dir.join("tokenizer.json");
+    std::fs::copy(&tok, &copy).unwrap();
+    let cache = dir.path().join("cache");
+    let stats = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_lego"))
+            .args([
+                "data",
+                "stats",
+                "--tokenizer",
+                copy.to_str().unwrap(),
+                "--input",
+            ])
+            .arg(examples())
+            .env("LEGO_CACHE", &cache)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = stats();
+    let entries: Vec<_> = std::fs::read_dir(cache.join("compiled-tokenizers"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let written = std::fs::metadata(&entries[0]).unwrap().modified().unwrap();
+    assert_eq!(stats(), first);
+    assert_eq!(
+        std::fs::metadata(&entries[0]).unwrap().modified().unwrap(),
+        written,
+        "the second run reads the entry"
+    );
+    assert!(first.contains("tokens"), "{first}");
+    assert_eq!(std::fs::read_dir(&tok_dir).unwrap().count(), 1);
+}

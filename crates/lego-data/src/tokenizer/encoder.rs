@@ -6,10 +6,13 @@ use std::fmt;
 use regex::Regex;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
+use serde_json::error::Category;
 
-use super::bpe::{Ranks, byte_pair_encode};
+use super::bpe::{Ranks, Slot, Tokens, byte_pair_encode};
+use super::cache::Entry;
+use super::file::{FileView, Merges, Vocab};
 use super::pretokenize::Pretokenizer;
-use super::tiktoken::derive_merges;
+use super::tiktoken::for_each_merge;
 use super::{QWEN_PATTERN, bytes_to_unicode, from_byte_level, to_byte_level, unicode_to_bytes};
 use crate::error::{Error, Result};
 
@@ -24,25 +27,39 @@ const VERIFIED_PATTERNS: &[&str] = &[QWEN_PATTERN];
 /// rank. Token ids are ranks; the merges of the file are checked to be the ones the ranks imply,
 /// then not used.
 ///
-/// [`LegoEncoder::from_value`] accepts a file only when this gives the ids `tokenizers` gives:
+/// [`LegoEncoder::from_json`] accepts a file only when this gives the ids `tokenizers` gives:
 /// no normalizer; a `Split` (isolated, one of [`VERIFIED_PATTERNS`]) then `ByteLevel` (no prefix
 /// space, no regex) pre-tokenizer; a `ByteLevel` decoder; a BPE model with `ignore_merges`, no
 /// dropout, byte fallback, prefix or suffix, a byte-level vocabulary with ids `0..n` holding
 /// every single byte, and exactly the merges transformers' `TikTokenConverter` derives from
-/// those ranks ([`derive_merges`], order included: it decides `tokenizers`' ties); added tokens
+/// those ranks ([`derive_merges`](super::tiktoken::derive_merges), order included: it decides `tokenizers`' ties); added tokens
 /// without `lstrip`, `rstrip` or `single_word`, all alike in `normalized` (so `tokenizers`
 /// matches them in one leftmost-longest pass, as here). Truncation, padding and the
 /// post-processor are ignored by both paths: rendering encodes the text alone.
 pub(crate) struct LegoEncoder {
     ranks: Ranks,
-    /// Bytes of each id; empty for ids that are not tokens.
-    bytes: Vec<Box<[u8]>>,
+    /// What the encoder was built from, kept for the cache and for decoding.
+    parts: Parts,
+    /// Bytes of the ids past the vocab (`parts.vocab.len()` and up); empty where no token.
+    added_bytes: Tokens,
     added: FxHashMap<String, u32>,
     added_text: FxHashMap<u32, String>,
     /// Matches the added tokens, longest first.
     added_regex: Option<Regex>,
     pretokenizer: Pretokenizer,
     byte_chars: [char; 256],
+}
+
+/// What [`LegoEncoder`] is built from once a file has passed the checks: all that encoding and
+/// decoding read from it, and what the cache of compiled tokenizers stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Parts {
+    /// The pre-tokenizer regex, one of [`VERIFIED_PATTERNS`].
+    pub(crate) pattern: String,
+    /// The tokens by rank, which is their id: ids `0..vocab.len()`.
+    pub(crate) vocab: Tokens,
+    /// The added tokens `(content, id)` in the file's order.
+    pub(crate) added: Vec<(String, u32)>,
 }
 
 impl fmt::Debug for LegoEncoder {
@@ -56,116 +73,81 @@ impl fmt::Debug for LegoEncoder {
 }
 
 impl LegoEncoder {
-    /// Loads a parsed `tokenizer.json`; `Error::Tokenizer` says why this encoder does not apply.
-    pub(crate) fn from_value(root: &Value) -> Result<Self> {
-        check_normalizer(&root["normalizer"])?;
-        let pattern = split_pattern(&root["pre_tokenizer"])?;
-        if !VERIFIED_PATTERNS.contains(&pattern) {
+    /// Loads the contents of a `tokenizer.json`; `Error::Tokenizer` says why this encoder does
+    /// not apply, `Error::Json` that the text is not JSON.
+    pub(crate) fn from_json(json: &str) -> Result<Self> {
+        let file: FileView = serde_json::from_str(json).map_err(|e| match e.classify() {
+            // Valid JSON of another shape (a root that is not an object, say): not lego's.
+            Category::Data => Error::Tokenizer(format!("unexpected shape: {e}")),
+            Category::Syntax | Category::Eof | Category::Io => Error::Json(e),
+        })?;
+        let (parts, ranks) = verify(file)?;
+        Self::new(parts, ranks)
+    }
+
+    /// Builds the encoder from verified parts, as [`LegoEncoder::from_json`] does after its
+    /// checks, repeating those that need no file.
+    #[cfg(test)]
+    pub(crate) fn from_parts(parts: Parts) -> Result<Self> {
+        let ranks = vocab_ranks(&parts.vocab)?;
+        Self::new(parts, ranks)
+    }
+
+    /// [`LegoEncoder::from_parts`] with the rank table a cache entry saved, which
+    /// [`Ranks::from_slots`] checks against the tokens instead of inserting them again.
+    pub(crate) fn from_cache(entry: Entry) -> Result<Self> {
+        let Entry { parts, slots } = entry;
+        if parts.vocab.iter().any(<[u8]>::is_empty) {
+            return Err(Error::Tokenizer("vocab has an empty token".into()));
+        }
+        let ranks = Ranks::from_slots(slots, &parts.vocab).ok_or_else(|| {
+            Error::Tokenizer("the saved rank table does not hold the vocab's ranks".into())
+        })?;
+        Self::new(parts, ranks)
+    }
+
+    /// What this encoder was built from.
+    pub(crate) fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// The rank table, for the cache.
+    pub(crate) fn rank_slots(&self) -> &[Slot] {
+        self.ranks.slots()
+    }
+
+    fn new(parts: Parts, ranks: Ranks) -> Result<Self> {
+        if !VERIFIED_PATTERNS.contains(&parts.pattern.as_str()) {
             return Err(Error::Tokenizer(format!(
-                "pre-tokenizer pattern `{pattern}` is not one lego's encoder is verified on"
+                "pre-tokenizer pattern `{}` is not one lego's encoder is verified on",
+                parts.pattern
             )));
         }
-        let pretokenizer = Pretokenizer::new(pattern)?;
-        let decoder = &root["decoder"];
-        if decoder["type"] != "ByteLevel" {
-            return Err(unsupported("decoder", decoder));
-        }
-
-        let model = &root["model"];
-        if model["type"] != "BPE" {
-            return Err(unsupported("model", &model["type"]));
-        }
-        for (key, ok) in [
-            (
-                "byte_fallback",
-                model["byte_fallback"].as_bool() != Some(true),
-            ),
-            (
-                "continuing_subword_prefix",
-                is_null_or_empty(&model["continuing_subword_prefix"]),
-            ),
-            (
-                "end_of_word_suffix",
-                is_null_or_empty(&model["end_of_word_suffix"]),
-            ),
-            ("dropout", model["dropout"].is_null()),
-            // tiktoken looks a whole piece up before merging.
-            (
-                "ignore_merges",
-                model["ignore_merges"].as_bool() == Some(true),
-            ),
-        ] {
-            if !ok {
-                return Err(unsupported(&format!("model.{key}"), &model[key]));
-            }
-        }
-        let vocab = model["vocab"]
-            .as_object()
-            .ok_or_else(|| Error::Tokenizer("model.vocab is not an object".into()))?;
-
-        let inverse = unicode_to_bytes();
-        let mut ranks = Ranks::default();
-        let mut bytes: Vec<Box<[u8]>> = Vec::new();
-        for (key, id) in vocab {
-            let id = as_id(id).ok_or_else(|| {
-                Error::Tokenizer(format!("vocab entry `{key}` has id {id}, not a u32"))
-            })?;
-            let b = from_byte_level(&inverse, key).ok_or_else(|| {
-                Error::Tokenizer(format!("vocab entry `{key}` is not a byte-level token"))
-            })?;
-            if b.is_empty() {
-                return Err(Error::Tokenizer("vocab has an empty token".into()));
-            }
-            set_bytes(&mut bytes, id, &b)?;
-            ranks.insert(&b, id);
-        }
-        if let Some(b) = (0..=255u8).find(|b| ranks.get(&[*b]).is_none()) {
-            return Err(Error::Tokenizer(format!(
-                "vocab lacks the single byte {b:#04x}"
-            )));
-        }
-        if bytes.len() != vocab.len() {
-            return Err(Error::Tokenizer(format!(
-                "vocab ids are not 0..{} (tiktoken ranks are)",
-                vocab.len()
-            )));
-        }
-        check_merges(&model["merges"], &bytes, &ranks)?;
-
+        let pretokenizer = Pretokenizer::new(&parts.pattern)?;
+        let n = parts.vocab.len();
+        let mut above: Vec<Option<&str>> = Vec::new();
         let mut added = FxHashMap::default();
         let mut added_text = FxHashMap::default();
-        let mut normalized = None;
-        for tok in root["added_tokens"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            let (Some(content), Some(id)) = (tok["content"].as_str(), as_id(&tok["id"])) else {
-                return Err(Error::Tokenizer(format!("malformed added token {tok}")));
-            };
-            for key in ["lstrip", "rstrip", "single_word"] {
-                if tok[key].as_bool() == Some(true) {
-                    return Err(Error::Tokenizer(format!(
-                        "added token `{content}` has {key}: true, which is not supported"
-                    )));
-                }
-            }
-            let this = tok["normalized"].as_bool() == Some(true);
-            if *normalized.get_or_insert(this) != this {
-                return Err(Error::Tokenizer(
-                    "added tokens differ in `normalized` (tokenizers matches them in two passes)"
-                        .into(),
-                ));
-            }
+        for (content, id) in &parts.added {
             if content.is_empty() {
                 return Err(Error::Tokenizer("empty added token".into()));
             }
-            // An added token that is also a vocab entry keeps its vocab bytes for decoding.
-            if bytes.get(id as usize).is_none_or(|b| b.is_empty()) {
-                set_bytes(&mut bytes, id, content.as_bytes())?;
+            // An added token that is also a vocab entry keeps its vocab bytes for decoding,
+            // and of two added tokens with one id the first one's.
+            if let Some(i) = (*id as usize).checked_sub(n) {
+                if above.len() <= i {
+                    above.resize(i + 1, None);
+                }
+                above[i].get_or_insert(content.as_str());
             }
-            added.insert(content.to_owned(), id);
-            added_text.insert(id, content.to_owned());
+            added.insert(content.clone(), *id);
+            added_text.insert(*id, content.clone());
+        }
+        let mut added_bytes = Tokens::with_capacity(above.len(), 0);
+        for content in above {
+            if !added_bytes.push(content.unwrap_or_default().as_bytes()) {
+                return Err(Error::Tokenizer("added tokens hold over 4 GiB".into()));
+            }
         }
         let added_regex = if added.is_empty() {
             None
@@ -181,13 +163,24 @@ impl LegoEncoder {
 
         Ok(LegoEncoder {
             ranks,
-            bytes,
+            parts,
+            added_bytes,
             added,
             added_text,
             added_regex,
             pretokenizer,
             byte_chars: bytes_to_unicode(),
         })
+    }
+
+    /// The bytes of `id`, if it is a token.
+    fn bytes(&self, id: u32) -> Option<&[u8]> {
+        let id = id as usize;
+        let n = self.parts.vocab.len();
+        match id.checked_sub(n) {
+            None => self.parts.vocab.get(id),
+            Some(i) => self.added_bytes.get(i).filter(|b| !b.is_empty()),
+        }
     }
 
     /// The ids of `text`, added tokens matched.
@@ -214,7 +207,7 @@ impl LegoEncoder {
     pub(crate) fn decode(&self, ids: &[u32]) -> String {
         let mut out = Vec::with_capacity(ids.len() * 4);
         for id in ids {
-            if let Some(b) = self.bytes.get(*id as usize) {
+            if let Some(b) = self.bytes(*id) {
                 out.extend_from_slice(b);
             }
         }
@@ -238,13 +231,13 @@ impl LegoEncoder {
         if let Some(t) = self.added_text.get(&id) {
             return Some(t.clone());
         }
-        let b = self.bytes.get(id as usize).filter(|b| !b.is_empty())?;
+        let b = self.bytes(id)?;
         Some(to_byte_level(&self.byte_chars, b))
     }
 
     /// The largest id plus one.
     pub(crate) fn vocab_size(&self) -> usize {
-        self.bytes.len()
+        self.parts.vocab.len() + self.added_bytes.len()
     }
 
     /// Calls `sink(id, start, end)` for each token of `text`.
@@ -288,6 +281,152 @@ impl LegoEncoder {
     }
 }
 
+/// Checks every setting of `file` that lego's encoder must reproduce (see [`LegoEncoder`]) and
+/// returns what it is built from, with the ranks the merge check built.
+fn verify(file: FileView) -> Result<(Parts, Ranks)> {
+    check_normalizer(&file.normalizer)?;
+    let pattern = split_pattern(&file.pre_tokenizer)?;
+    if !VERIFIED_PATTERNS.contains(&pattern) {
+        return Err(Error::Tokenizer(format!(
+            "pre-tokenizer pattern `{pattern}` is not one lego's encoder is verified on"
+        )));
+    }
+    let pattern = pattern.to_owned();
+    let decoder = &file.decoder;
+    if decoder["type"] != "ByteLevel" {
+        return Err(unsupported("decoder", decoder));
+    }
+
+    let model = file.model;
+    if model.kind != "BPE" {
+        return Err(unsupported("model", &model.kind));
+    }
+    for (key, value, ok) in [
+        (
+            "byte_fallback",
+            &model.byte_fallback,
+            model.byte_fallback.as_bool() != Some(true),
+        ),
+        (
+            "continuing_subword_prefix",
+            &model.continuing_subword_prefix,
+            is_null_or_empty(&model.continuing_subword_prefix),
+        ),
+        (
+            "end_of_word_suffix",
+            &model.end_of_word_suffix,
+            is_null_or_empty(&model.end_of_word_suffix),
+        ),
+        ("dropout", &model.dropout, model.dropout.is_null()),
+        // tiktoken looks a whole piece up before merging.
+        (
+            "ignore_merges",
+            &model.ignore_merges,
+            model.ignore_merges.as_bool() == Some(true),
+        ),
+    ] {
+        if !ok {
+            return Err(unsupported(&format!("model.{key}"), value));
+        }
+    }
+    let vocab = vocab_by_id(model.vocab)?;
+    let ranks = vocab_ranks(&vocab)?;
+    check_merges(&model.merges, &vocab, &ranks)?;
+    let added = added_tokens(&file.added_tokens)?;
+    Ok((
+        Parts {
+            pattern,
+            vocab,
+            added,
+        },
+        ranks,
+    ))
+}
+
+/// The vocab's tokens in id order; ids must be `0..n`, as tiktoken's ranks are.
+fn vocab_by_id(vocab: Vocab) -> Result<Tokens> {
+    if !vocab.is_object {
+        return Err(Error::Tokenizer("model.vocab is not an object".into()));
+    }
+    if let Some(problem) = vocab.problem {
+        return Err(Error::Tokenizer(problem));
+    }
+    let n = vocab.ids.len();
+    let not_ranks = || Error::Tokenizer(format!("vocab ids are not 0..{n} (tiktoken ranks are)"));
+    // The entry of each id, in file order.
+    let mut entry_of = vec![u32::MAX; n];
+    for (entry, &id) in vocab.ids.iter().enumerate() {
+        let slot = entry_of.get_mut(id as usize).ok_or_else(not_ranks)?;
+        if *slot != u32::MAX {
+            return Err(Error::Tokenizer(format!("id {id} is given to two tokens")));
+        }
+        *slot = u32::try_from(entry).map_err(|_| not_ranks())?;
+    }
+    // n distinct ids below n: every id is there.
+    let mut tokens = Tokens::with_capacity(n, vocab.data.len());
+    for entry in entry_of {
+        let entry = entry as usize;
+        let start = match entry {
+            0 => 0,
+            _ => vocab.ends[entry - 1] as usize,
+        };
+        let pushed = tokens.push(&vocab.data[start..vocab.ends[entry] as usize]);
+        debug_assert!(
+            pushed,
+            "the same bytes fitted u32 offsets in the file's order"
+        );
+    }
+    Ok(tokens)
+}
+
+/// The ranks of a vocab: every token once, every single byte a token (byte-level BPE can then
+/// encode any text).
+fn vocab_ranks(vocab: &Tokens) -> Result<Ranks> {
+    let ranks = Ranks::from_tokens(vocab).map_err(|token| {
+        Error::Tokenizer(format!(
+            "vocab holds the token `{}` twice",
+            to_byte_level(&bytes_to_unicode(), &token)
+        ))
+    })?;
+    if let Some(b) = (0..=255u8).find(|b| ranks.get(&[*b]).is_none()) {
+        return Err(Error::Tokenizer(format!(
+            "vocab lacks the single byte {b:#04x}"
+        )));
+    }
+    if vocab.iter().any(<[u8]>::is_empty) {
+        return Err(Error::Tokenizer("vocab has an empty token".into()));
+    }
+    Ok(ranks)
+}
+
+/// The added tokens `(content, id)`, refused where `tokenizers` would match them otherwise
+/// than lego's one leftmost-longest pass.
+fn added_tokens(section: &Value) -> Result<Vec<(String, u32)>> {
+    let mut added = Vec::new();
+    let mut normalized = None;
+    for tok in section.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let (Some(content), Some(id)) = (tok["content"].as_str(), as_id(&tok["id"])) else {
+            return Err(Error::Tokenizer(format!("malformed added token {tok}")));
+        };
+        for key in ["lstrip", "rstrip", "single_word"] {
+            if tok[key].as_bool() == Some(true) {
+                return Err(Error::Tokenizer(format!(
+                    "added token `{content}` has {key}: true, which is not supported"
+                )));
+            }
+        }
+        let this = tok["normalized"].as_bool() == Some(true);
+        if *normalized.get_or_insert(this) != this {
+            return Err(Error::Tokenizer(
+                "added tokens differ in `normalized` (tokenizers matches them in two passes)"
+                    .into(),
+            ));
+        }
+        added.push((content.to_owned(), id));
+    }
+    Ok(added)
+}
+
 fn check_normalizer(normalizer: &Value) -> Result<()> {
     if normalizer.is_null() {
         Ok(())
@@ -324,39 +463,49 @@ fn split_pattern(pre: &Value) -> Result<&str> {
     }
 }
 
-/// The file's merges must be exactly [`derive_merges`] of its ranks: `tokenizers` then merges
-/// as tiktoken does (see there), and lego's encoder, which merges by rank, gives its ids.
-fn check_merges(merges: &Value, bytes: &[Box<[u8]>], ranks: &Ranks) -> Result<()> {
-    let merges = merges
-        .as_array()
-        .ok_or_else(|| Error::Tokenizer("model.merges is not a list".into()))?;
-    let tokens: Vec<Vec<u8>> = bytes.iter().map(|b| b.to_vec()).collect();
-    let expected = derive_merges(&tokens);
-    if merges.len() != expected.len() {
+/// The file's merges must be exactly [`derive_merges`](super::tiktoken::derive_merges) of its
+/// ranks: `tokenizers` then merges as tiktoken does (see there), and lego's encoder, which
+/// merges by rank, gives its ids. Compared as bytes in one pass, nothing allocated per merge.
+fn check_merges(merges: &Merges, vocab: &Tokens, ranks: &Ranks) -> Result<()> {
+    if !merges.is_list {
+        return Err(Error::Tokenizer("model.merges is not a list".into()));
+    }
+    let token = |id: u32| vocab.get(id as usize).unwrap_or_default();
+    let mut derived = 0;
+    let mut first_wrong = None;
+    for_each_merge(
+        vocab.iter(),
+        |b| ranks.get(b),
+        |l, r| {
+            if first_wrong.is_none()
+                && (derived >= merges.len() || merges.pair(derived) != (token(l), token(r)))
+            {
+                first_wrong = Some((derived, l, r));
+            }
+            derived += 1;
+        },
+    );
+    if merges.len() != derived {
         return Err(Error::Tokenizer(format!(
-            "model.merges holds {} merges, not the {} that the ranks imply",
+            "model.merges holds {} merges, not the {derived} that the ranks imply",
             merges.len(),
-            expected.len()
         )));
     }
-    let inverse = unicode_to_bytes();
-    let id = |key: &str| from_byte_level(&inverse, key).and_then(|b| ranks.get(&b));
-    for (i, (merge, want)) in merges.iter().zip(&expected).enumerate() {
-        // Two forms: `["a", "b"]` (tokenizers >= 0.20) and `"a b"` (older files).
-        let pair = match merge {
-            Value::Array(pair) => match pair.as_slice() {
-                [Value::String(l), Value::String(r)] => Some((l.as_str(), r.as_str())),
-                _ => None,
-            },
-            Value::String(s) => s.split_once(' '),
-            _ => None,
+    if let Some((i, l, r)) = first_wrong {
+        let table = bytes_to_unicode();
+        let (got_l, got_r) = merges.pair(i);
+        let shown = |b: &[u8]| to_byte_level(&table, b);
+        let got = if got_l.is_empty() {
+            "malformed".to_owned()
+        } else {
+            format!("{:?} {:?}", shown(got_l), shown(got_r))
         };
-        let got = pair.and_then(|(l, r)| Some((id(l)?, id(r)?)));
-        if got != Some(*want) {
-            return Err(Error::Tokenizer(format!(
-                "merge {i} ({merge}) is not the one the ranks imply (lego's encoder merges by rank)"
-            )));
-        }
+        return Err(Error::Tokenizer(format!(
+            "merge {i} ({got}) is not the one the ranks imply ({:?} {:?}; lego's encoder merges \
+             by rank)",
+            shown(token(l)),
+            shown(token(r)),
+        )));
     }
     Ok(())
 }
@@ -382,16 +531,4 @@ fn is_null_or_empty(v: &Value) -> bool {
 
 fn as_id(v: &Value) -> Option<u32> {
     v.as_u64().and_then(|n| u32::try_from(n).ok())
-}
-
-fn set_bytes(table: &mut Vec<Box<[u8]>>, id: u32, b: &[u8]) -> Result<()> {
-    let i = id as usize;
-    if table.len() <= i {
-        table.resize(i + 1, Box::default());
-    }
-    if !table[i].is_empty() {
-        return Err(Error::Tokenizer(format!("id {id} is given to two tokens")));
-    }
-    table[i] = b.into();
-    Ok(())
 }

@@ -1,4 +1,4 @@
-use super::bpe::{Ranks, merge_by_scan, merge_with_heap};
+use super::bpe::{Ranks, Tokens, merge_by_scan, merge_with_heap};
 use super::pretokenize::Pretokenizer;
 use super::tiktoken::{derive_merges, parse_ranks};
 use super::*;
@@ -347,4 +347,291 @@ fn heap_merge_equals_tiktoken_scan() {
             String::from_utf8_lossy(&piece)
         );
     }
+}
+
+/// The older merge form, `"a b"`, is read as `["a", "b"]` is.
+#[test]
+fn merges_as_strings_are_read_too() {
+    let json = tiny_json(&[b"ab", b"bc", b"abc", b" a"]);
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let merges: Vec<serde_json::Value> = value["model"]["merges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{} {}", m[0].as_str().unwrap(), m[1].as_str().unwrap()).into())
+        .collect();
+    assert!(!merges.is_empty());
+    value["model"]["merges"] = merges.into();
+    let tok = Tokenizer::from_json_str(&value.to_string()).unwrap();
+    assert_eq!(tok.backend(), Backend::Lego);
+    let original = Tokenizer::from_json_str(&json).unwrap();
+    for text in ["abc a", "bcab  abc<|x|>"] {
+        assert_eq!(tok.encode(text).unwrap(), original.encode(text).unwrap());
+    }
+}
+
+/// A vocab lego's encoder cannot take says why, whatever part of it is wrong.
+#[test]
+fn malformed_vocab_and_merges_are_refused_with_the_reason() {
+    let json = tiny_json(&[b"ab"]);
+    let original: serde_json::Value = serde_json::from_str(&json).unwrap();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "not a byte-level token",
+            Box::new(|v| v["model"]["vocab"]["a\u{4e00}"] = 257.into()),
+        ),
+        (
+            "not a u32",
+            Box::new(|v| v["model"]["vocab"]["ab"] = (-1).into()),
+        ),
+        (
+            "not 0..",
+            Box::new(|v| v["model"]["vocab"]["ab"] = 9999.into()),
+        ),
+        (
+            "given to two tokens",
+            Box::new(|v| v["model"]["vocab"]["ab"] = 3.into()),
+        ),
+        (
+            "empty token",
+            Box::new(|v| v["model"]["vocab"][""] = 257.into()),
+        ),
+        (
+            "not an object",
+            Box::new(|v| v["model"]["vocab"] = serde_json::json!([["a", 0]])),
+        ),
+        (
+            "not a list",
+            Box::new(|v| v["model"]["merges"] = serde_json::json!({})),
+        ),
+        (
+            "merge 0 (malformed)",
+            Box::new(|v| v["model"]["merges"][0] = serde_json::json!(["a", "b", "c"])),
+        ),
+        (
+            "is not the one the ranks imply",
+            Box::new(|v| v["model"]["merges"][0] = serde_json::json!(["ab", "a"])),
+        ),
+        (
+            "unexpected shape",
+            Box::new(|v| *v = serde_json::json!([1, 2])),
+        ),
+    ];
+    for (what, edit) in cases {
+        let mut value = original.clone();
+        edit(&mut value);
+        let err = Tokenizer::from_json_str_with(&value.to_string(), Some(Backend::Lego))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(what), "{what}: {err}");
+    }
+    let err = Tokenizer::from_json_str("{\"model\": ")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is not JSON"), "{err}");
+}
+
+/// The rank table answers as a map would, and grows from empty.
+#[test]
+fn rank_table_finds_every_token_and_nothing_else() {
+    let mut ranks = Ranks::default();
+    assert_eq!(ranks.get(b"a"), None);
+    let mut seed = 7;
+    let mut tokens: Vec<Vec<u8>> = Vec::new();
+    while tokens.len() < 5000 {
+        let len = 1 + (xorshift(&mut seed) % 24) as usize;
+        let t: Vec<u8> = (0..len).map(|_| xorshift(&mut seed) as u8).collect();
+        if ranks.get(&t).is_none() {
+            assert_eq!(ranks.insert(&t, tokens.len() as u32), None);
+            tokens.push(t);
+        }
+    }
+    assert_eq!(ranks.insert(&tokens[9], 1), Some(9));
+    assert_eq!(ranks.insert(&tokens[9], 9), Some(1));
+    assert_eq!(ranks.len(), tokens.len());
+    for (rank, t) in tokens.iter().enumerate() {
+        assert_eq!(ranks.get(t), Some(rank as u32));
+        let mut other = t.clone();
+        other.push(0xFF);
+        if !tokens.contains(&other) {
+            assert_eq!(ranks.get(&other), None);
+        }
+    }
+    assert_eq!(ranks.get(b""), None);
+}
+
+fn table(tokens: &[Vec<u8>]) -> Tokens {
+    let mut table = Tokens::with_capacity(tokens.len(), 0);
+    for t in tokens {
+        assert!(table.push(t));
+    }
+    table
+}
+
+/// A saved table is taken back only for the tokens it was built from.
+#[test]
+fn rank_table_from_slots_checks_the_tokens() {
+    let tokens = byte_ranks(&[b"ab", b"abc", b"a very long token of bytes"]);
+    let vocab = table(&tokens);
+    let ranks = Ranks::from_tokens(&vocab).unwrap();
+    let back = Ranks::from_slots(ranks.slots().to_vec(), &vocab).unwrap();
+    for (rank, t) in tokens.iter().enumerate() {
+        assert_eq!(back.get(t), Some(rank as u32));
+    }
+    assert_eq!(back.len(), tokens.len());
+    // Slots moved (another hash would place them elsewhere), or a vocab they do not hold.
+    let mut moved = ranks.slots().to_vec();
+    moved.rotate_left(1);
+    assert!(Ranks::from_slots(moved, &vocab).is_none());
+    let other = table(&byte_ranks(&[b"ba"]));
+    assert!(Ranks::from_slots(ranks.slots().to_vec(), &other).is_none());
+    assert!(Ranks::from_slots(ranks.slots()[1..].to_vec(), &vocab).is_none());
+    assert_eq!(
+        Ranks::from_tokens(&table(&byte_ranks(&[b"ab", b"ab"]))).unwrap_err(),
+        b"ab"
+    );
+}
+
+fn lego_encoder(json: &str) -> encoder::LegoEncoder {
+    encoder::LegoEncoder::from_json(json).unwrap()
+}
+
+/// An entry holds what the file compiled to, and gives an encoder that encodes as the parsed
+/// one does; anything else in its place is a miss.
+#[test]
+fn cache_entries_round_trip_and_refuse_damage() {
+    let json = tiny_json(&[
+        b"ab",
+        b"bc",
+        b"abc",
+        b"cab",
+        b" a",
+        b"  ",
+        b"a long token, long",
+    ]);
+    let parsed = lego_encoder(&json);
+    let key = cache::key(json.as_bytes());
+    let bytes = cache::encode(&key, parsed.parts(), parsed.rank_slots()).unwrap();
+    let decode = |b: &[u8], k: &cache::Key| cache::decode(b, b.len() as u64, k);
+    let entry = decode(&bytes, &key).unwrap();
+    assert_eq!(&entry.parts, parsed.parts());
+    assert_eq!(entry.slots, parsed.rank_slots());
+    let cached = encoder::LegoEncoder::from_cache(entry).unwrap();
+    let rebuilt = encoder::LegoEncoder::from_parts(parsed.parts().clone()).unwrap();
+    for text in [
+        "abcab aaa<|x|>a a long token, long",
+        "  a  ab\n\n  bc cab<|x|><|x|>",
+        "it's ÉTÉ 修复 🐛 x=1;\r\n\tdone   ",
+    ] {
+        let want = parsed.encode_with_offsets(text);
+        assert_eq!(cached.encode_with_offsets(text), want, "{text:?}");
+        assert_eq!(rebuilt.encode_with_offsets(text), want, "{text:?}");
+        assert_eq!(cached.decode(&want.0), text);
+    }
+    assert_eq!(cached.vocab_size(), parsed.vocab_size());
+    for id in 0..cached.vocab_size() as u32 + 2 {
+        assert_eq!(cached.id_to_token(id), parsed.id_to_token(id), "id {id}");
+    }
+
+    // Another key, format or magic, a flipped bit, a cut or a longer entry: no entry.
+    assert!(decode(&bytes, &cache::key(b"other")).is_none());
+    for at in [0, 8, bytes.len() / 2, bytes.len() - 1] {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x10;
+        assert!(decode(&damaged, &key).is_none(), "flipped byte {at}");
+    }
+    assert!(decode(&bytes[..bytes.len() - 1], &key).is_none());
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(decode(&longer, &key).is_none());
+    assert!(cache::decode(&bytes[..], bytes.len() as u64 + 1, &key).is_none());
+}
+
+/// `from_file_cached`: the first load writes an entry named by the file's contents and the
+/// format, later loads read it (an entry planted under the key is what loads), an edited file
+/// is parsed again, a damaged entry is replaced, and a cache that cannot be written only costs
+/// the parse. Files on `tokenizers` are not cached.
+#[test]
+fn from_file_cached_reads_writes_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("cache");
+    let file = dir.path().join("tokenizer.json");
+    let json = tiny_json(&[b"ab", b"bc"]);
+    std::fs::write(&file, &json).unwrap();
+    let key = cache::key(json.as_bytes());
+    let entry = cache::entry_path(&cache_dir, &key);
+    assert!(
+        entry
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .ends_with(&format!(".v{}.lego-bpe", cache::FORMAT))
+    );
+
+    let first = Tokenizer::from_file_cached(&file, &cache_dir).unwrap();
+    assert_eq!(first.backend(), Backend::Lego);
+    let written = std::fs::read(&entry).unwrap();
+    let again = Tokenizer::from_file_cached(&file, &cache_dir).unwrap();
+    assert_eq!(
+        again.encode("abc ab").unwrap(),
+        first.encode("abc ab").unwrap()
+    );
+    assert_eq!(std::fs::read(&entry).unwrap(), written);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "nothing is written beside the tokenizer.json"
+    );
+
+    // A hit is read from the entry: plant another vocabulary's under this file's key.
+    let planted = lego_encoder(&tiny_json(&[b"ab", b"bc", b"abc"]));
+    std::fs::write(
+        &entry,
+        cache::encode(&key, planted.parts(), planted.rank_slots()).unwrap(),
+    )
+    .unwrap();
+    let from_entry = Tokenizer::from_file_cached(&file, &cache_dir).unwrap();
+    assert_eq!(from_entry.encode("abc").unwrap(), [258]);
+    assert_eq!(
+        Tokenizer::from_file(&file).unwrap().encode("abc").unwrap(),
+        [256, 99]
+    );
+
+    // A damaged entry is a miss, parsed again and replaced.
+    let mut damaged = written.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    std::fs::write(&entry, &damaged).unwrap();
+    let recovered = Tokenizer::from_file_cached(&file, &cache_dir).unwrap();
+    assert_eq!(recovered.encode("abc").unwrap(), [256, 99]);
+    assert_eq!(std::fs::read(&entry).unwrap(), written);
+
+    // An edited file has another key: parsed, and cached beside the first.
+    let edited = tiny_json(&[b"ab", b"bc", b"abc"]);
+    std::fs::write(&file, &edited).unwrap();
+    let tok = Tokenizer::from_file_cached(&file, &cache_dir).unwrap();
+    assert_eq!(tok.encode("abc").unwrap(), [258]);
+    assert!(cache::entry_path(&cache_dir, &cache::key(edited.as_bytes())).exists());
+    assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 2);
+
+    // A cache directory that cannot be made (a file is in its way): loads all the same.
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, "").unwrap();
+    let tok = Tokenizer::from_file_cached(&file, &blocked.join("cache")).unwrap();
+    assert_eq!(tok.encode("abc").unwrap(), [258]);
+
+    // A file lego's encoder does not take is loaded on `tokenizers` and not cached.
+    let mut nfc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    nfc["normalizer"] = serde_json::json!({"type": "NFC"});
+    let nfc_text = nfc.to_string();
+    std::fs::write(&file, &nfc_text).unwrap();
+    let tok = Tokenizer::from_file_cached(&file, &cache_dir).unwrap();
+    assert_eq!(tok.backend(), Backend::Tokenizers);
+    assert!(!cache::entry_path(&cache_dir, &cache::key(nfc_text.as_bytes())).exists());
+
+    // A missing file names itself.
+    let err = Tokenizer::from_file_cached(&dir.path().join("none.json"), &cache_dir).unwrap_err();
+    assert!(err.to_string().contains("none.json"), "{err}");
 }

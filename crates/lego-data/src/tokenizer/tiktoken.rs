@@ -108,20 +108,39 @@ pub(crate) fn derive_merges(tokens: &[Vec<u8>]) -> Vec<(u32, u32)> {
         .map(|(r, t)| (t.as_slice(), r as u32))
         .collect();
     let mut merges = Vec::new();
-    // Tokens are visited in rank order, so pushing splits sorted within a token keeps the
+    for_each_merge(
+        tokens.iter().map(Vec::as_slice),
+        |b| index.get(b).copied(),
+        |l, r| merges.push((l, r)),
+    );
+    merges
+}
+
+/// [`derive_merges`] without the list: calls `f(left, right)` for each merge in order, with
+/// `rank` the rank of a byte string (the tokens' own index, however it is kept).
+pub(crate) fn for_each_merge<'t>(
+    tokens: impl IntoIterator<Item = &'t [u8]>,
+    rank: impl Fn(&[u8]) -> Option<u32>,
+    mut f: impl FnMut(u32, u32),
+) {
+    // Tokens are visited in rank order, so emitting splits sorted within a token keeps the
     // whole list sorted by (merged rank, left rank, right rank).
     let mut local = Vec::new();
     for token in tokens {
         local.clear();
         for cut in 1..token.len() {
-            if let (Some(&l), Some(&r)) = (index.get(&token[..cut]), index.get(&token[cut..])) {
+            // Most cuts fail on the left half; the right one is looked up only when needed.
+            if let Some(l) = rank(&token[..cut])
+                && let Some(r) = rank(&token[cut..])
+            {
                 local.push((l, r));
             }
         }
         local.sort_unstable();
-        merges.extend_from_slice(&local);
+        for &(l, r) in &local {
+            f(l, r);
+        }
     }
-    merges
 }
 
 /// The pretty `tokenizer.json` of `tokens` (in rank order), with the pre-tokenizer `pattern`

@@ -242,3 +242,39 @@ fn tokenizer_json_written_by_python_tokenizers() {
         }
     }
 }
+
+/// The bootstrap's tokenizer loaded from the cache of compiled tokenizers (written by a first
+/// load, read by a second) encodes, decodes and names tokens exactly as the parsed file does,
+/// on every text of the corpus and every id.
+#[test]
+fn cached_tokenizer_equals_the_parsed_one() {
+    let Some(path) = env::tokenizer("tokenizer::cached_tokenizer_equals_the_parsed_one") else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let parsed = Tokenizer::from_file(&path).unwrap();
+    let first = Tokenizer::from_file_cached(&path, cache.path()).unwrap();
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
+    let cached = Tokenizer::from_file_cached(&path, cache.path()).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let corpus: Vec<String> =
+        serde_json::from_slice(&std::fs::read(root.join("data/tokenizer_corpus.json")).unwrap())
+            .unwrap();
+    assert!(corpus.len() > 300, "corpus too small: {}", corpus.len());
+    for tok in [&first, &cached] {
+        assert_eq!(tok.backend(), parsed.backend());
+        assert_eq!(tok.vocab_size(), parsed.vocab_size());
+        for (i, text) in corpus.iter().enumerate() {
+            let want = parsed.encode_with_offsets(text).unwrap();
+            assert_eq!(tok.encode_with_offsets(text).unwrap(), want, "text {i}");
+            assert_eq!(tok.decode(&want.0).unwrap(), *text, "text {i}");
+        }
+        for id in 0..parsed.vocab_size() as u32 + 1 {
+            let name = parsed.id_to_token(id);
+            assert_eq!(tok.id_to_token(id), name, "id {id}");
+            if let Some(name) = name {
+                assert_eq!(tok.token_to_id(&name), Some(id), "id {id}");
+            }
+        }
+    }
+}
