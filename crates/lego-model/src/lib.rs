@@ -11,7 +11,7 @@
 //!   file or shards, f32 or bf16, tied or untied, device and kind from [`LoadOptions`]),
 //!   initialised ([`Qwen3Model::init`]) or saved ([`Qwen3Model::save`]) so transformers loads it.
 //!   Loading maps the safetensors files and copies each tensor once into its variable, so it
-//!   needs the model's memory and little more; it logs `checkpoint loaded` through `tracing`.
+//!   needs the model's memory and little more; it logs `checkpoint loaded` through `tracing` (debug).
 //!   It holds the `VarStore` (variable names are the HF keys) and the network, [`Qwen3`].
 //! - [`Qwen3::forward`]: packed rows (several documents per row, positions restarting, attention
 //!   block-diagonal and causal) to final hidden states; [`Qwen3::logits`];

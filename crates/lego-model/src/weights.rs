@@ -84,7 +84,9 @@ impl Qwen3Model {
         let net = Qwen3::build(vs.root(), &config, Fill::Zeros)?;
         let started = std::time::Instant::now();
         let bytes = load_weights(&vs, dir)?;
-        tracing::info!(
+        // Debug, not info: a command that rejects its input after loading the model (a token
+        // id outside the vocabulary) owes the user one line, the error.
+        tracing::debug!(
             path = %dir.display(),
             bytes,
             seconds = started.elapsed().as_secs_f64(),
