@@ -1,12 +1,21 @@
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use lego_agent::{EvalOptions, Repos, read_predictions};
+use lego_cli::ProgressBar;
 use lego_data::Task;
-use lego_sandbox::{GradeOptions, LogParser, grade};
+use lego_sandbox::{GradeOptions, LogParser, RunOptions, Starter, grade};
+
+use crate::backend::Backend;
+use crate::repo::HistoryArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Evaluate SWE-bench predictions on lego's sandboxes, as swebench's run_evaluation does:
+    /// DIR/logs/<instance_id>/{patch.diff,test_output.txt,report.json} and DIR/report.json, a
+    /// run summary in swebench's shape (also printed). Resumable.
+    Run(RunArgs),
     /// Grade one test log of a task the SWE-bench way; prints SWE-bench's per-instance report
     /// JSON, keyed by `instance_id`.
     Grade {
@@ -39,8 +48,108 @@ fn parse_parser(name: &str) -> Result<LogParser, String> {
     })
 }
 
+/// Where the tasks' repositories are: `--repo DIR` (all tasks) or `--repos ROOT` (one
+/// `owner__name` directory per task repository).
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct ReposArgs {
+    /// The repository of every task (each task starts at its base_commit).
+    #[arg(long)]
+    repo: Option<PathBuf>,
+    /// A directory holding one repository per task `repo`, named `owner__name`.
+    #[arg(long)]
+    repos: Option<PathBuf>,
+}
+
+impl ReposArgs {
+    pub fn repos(&self) -> Result<Repos> {
+        match (&self.repo, &self.repos) {
+            (Some(dir), _) if !dir.is_dir() => bail!("--repo {} is not a directory", dir.display()),
+            (Some(dir), _) => Ok(Repos::One(dir.clone())),
+            (None, Some(root)) if !root.is_dir() => {
+                bail!("--repos {} is not a directory", root.display())
+            }
+            (None, Some(root)) => Ok(Repos::PerRepo(root.clone())),
+            (None, None) => bail!("give --repo DIR or --repos ROOT"),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Tasks (JSONL).
+    #[arg(long)]
+    tasks: PathBuf,
+    #[command(flatten)]
+    repos: ReposArgs,
+    /// Predictions: JSONL (or a JSON array) of `{instance_id, model_name_or_path, model_patch}`.
+    #[arg(long)]
+    predictions: PathBuf,
+    /// The run directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Where the sandboxes run.
+    #[arg(long, value_enum, default_value_t = Backend::Local)]
+    backend: Backend,
+    /// Instances at once.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    #[command(flatten)]
+    history: HistoryArgs,
+    /// Time limit of one test run, in seconds (swebench's default).
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// Docker: a command run in /testbed when an environment image is built (repeatable).
+    #[arg(long = "install", value_name = "CMD")]
+    install: Vec<String>,
+}
+
+fn run_eval(args: RunArgs) -> Result<()> {
+    let tasks: Vec<Task> = lego_data::read_jsonl(&args.tasks, &Default::default())?.0;
+    let predictions = read_predictions(&args.predictions)?;
+    let repos = args.repos.repos()?;
+    let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
+        format!(
+            "cannot start sandboxes on the {} backend",
+            lego_sandbox::BackendKind::from(args.backend)
+        )
+    })?;
+    let options = EvalOptions {
+        jobs: args.jobs.max(1),
+        history: args.history.mode(),
+        run: RunOptions {
+            timeout: std::time::Duration::from_secs(args.timeout),
+            ..RunOptions::default()
+        },
+    };
+    let bar = ProgressBar::new("instances");
+    let report = lego_agent::run_eval(
+        &tasks,
+        &repos,
+        &starter,
+        &predictions,
+        &args.out,
+        &options,
+        &bar,
+    )?;
+    bar.finish();
+    tracing::info!(
+        "{} of {} submitted instances resolved ({} unresolved, {} empty patches, {} errors); \
+         report in {}",
+        report.resolved_instances,
+        report.submitted_instances,
+        report.unresolved_instances,
+        report.empty_patch_instances,
+        report.error_instances,
+        args.out.join("report.json").display()
+    );
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
+        Command::Run(args) => run_eval(args),
         Command::Grade {
             instance,
             log,

@@ -5,6 +5,7 @@
 //! stderr. The commands that need libtorch (`model`, `sft`) live in `lego-torch`, which this
 //! binary runs for them, so that everything else starts without loading libtorch.
 
+mod agent;
 mod backend;
 mod data;
 mod eval;
@@ -41,9 +42,12 @@ enum Command {
     /// Tasks, trajectories and training examples.
     #[command(subcommand)]
     Data(data::Command),
-    /// Grading the SWE-bench way.
+    /// Grading and evaluation the SWE-bench way.
     #[command(subcommand)]
     Eval(eval::Command),
+    /// The agent: trajectories of a policy on tasks, graded.
+    #[command(subcommand)]
+    Agent(agent::Command),
     /// The agent's tools in a sandbox.
     #[command(subcommand)]
     Tools(tools::Command),
@@ -68,6 +72,7 @@ fn main() {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Eval(cmd) => eval::run(cmd),
+        Command::Agent(cmd) => agent::run(cmd),
         Command::Tools(cmd) => tools::run(cmd),
         Command::Repo(cmd) => repo::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),

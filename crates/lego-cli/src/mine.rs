@@ -24,7 +24,9 @@ use lego_data::{
 use lego_sandbox::{ExecOptions, Pool, RunOptions, Sandbox, ValidateOptions, Validation, validate};
 use serde_json::{Value, json};
 
-use crate::backend::{Backend, Starter};
+use lego_sandbox::Starter;
+
+use crate::backend::Backend;
 use crate::repo::HistoryArgs;
 
 #[derive(Debug, Args)]
@@ -213,7 +215,12 @@ pub fn run(args: MineArgs) -> Result<()> {
     }
 
     // The validations, each in a sandbox of its own holding the base commit.
-    let starter = Starter::new(args.backend, args.install.clone())?;
+    let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
+        format!(
+            "cannot start sandboxes on the {} backend",
+            lego_sandbox::BackendKind::from(args.backend)
+        )
+    })?;
     let scratch = tempfile::Builder::new()
         .prefix("lego-mine-")
         .tempdir()

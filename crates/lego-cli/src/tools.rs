@@ -6,7 +6,9 @@ use clap::Subcommand;
 use lego_sandbox::{ToolState, tool_call};
 use serde_json::{Value, json};
 
-use crate::backend::{Backend, Starter};
+use lego_sandbox::Starter;
+
+use crate::backend::Backend;
 use crate::repo::SandboxRepo;
 
 #[derive(Debug, Subcommand)]
@@ -54,7 +56,13 @@ fn replay(
     let calls = read_actions(actions)?;
     let prepared = source.prepare()?;
     let repo = prepared.path();
-    let mut sandbox = Starter::new(backend, install)?
+    let mut sandbox = Starter::new(backend.into(), install)
+        .with_context(|| {
+            format!(
+                "cannot start sandboxes on the {} backend",
+                lego_sandbox::BackendKind::from(backend)
+            )
+        })?
         .start(&repo, source.name().as_deref())
         .with_context(|| format!("failed to start a sandbox on {}", source.repo.display()))?;
     let mut state = ToolState::default();

@@ -19,6 +19,8 @@
 //!   job from a factory, results in input order, a failing or panicking job reported in its slot
 //!   ([`JobError`]) while the others go on, every sandbox stopped; [`Pool::run_with_progress`]
 //!   reports ended jobs to a [`lego_data::Progress`].
+//! - [`Starter`]: sandboxes for repositories on a backend chosen at run time ([`BackendKind`]),
+//!   the Docker engine, base image and per-repository environment images made once and cached.
 //! - [`gc_local`]: what SIGKILLed local sandboxes leave (their `$TMPDIR/lego-sandbox-PID-*`
 //!   directories, processes and cgroups), removed once the owner is dead; `lego sandbox gc` runs
 //!   it with the Docker [`gc`].
@@ -120,6 +122,7 @@ mod local;
 mod owner;
 mod pool;
 mod sandbox;
+mod starter;
 mod tools;
 
 #[cfg(feature = "docker")]
@@ -137,4 +140,5 @@ pub use sandbox::{
     ExecOptions, ExecOutput, FileKind, Sandbox, ShellInput, ShellState, ShellUpdate, TESTBED,
     WaitOptions,
 };
+pub use starter::{BackendKind, Starter};
 pub use tools::{Observation, ToolState, tool_call};

@@ -5,6 +5,7 @@
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod agent;
 mod export;
 mod mine;
 mod output;

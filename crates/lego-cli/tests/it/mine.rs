@@ -44,7 +44,7 @@ const RELEASES: [(&str, &str); 5] = [
     ),
 ];
 /// `python3 -m` so that `six` is imported from /testbed, whatever else is installed.
-const TEST_CMD: &str = "python3 -m pytest -rA -p no:cacheprovider test_six.py";
+pub(crate) const TEST_CMD: &str = "python3 -m pytest -rA -p no:cacheprovider test_six.py";
 
 /// lego's per-user cache, as `cargo xtask bootstrap` finds it.
 fn cache() -> PathBuf {
@@ -257,7 +257,7 @@ fn pull_requests(commits: &[String]) -> String {
 
 /// The repository, its commits, the PR file and the pytest virtualenv in `dir`, or `None`
 /// after saying why `test` skips.
-fn setup(test: &str, dir: &Path) -> Option<(PathBuf, Vec<String>, PathBuf, PathBuf)> {
+pub(crate) fn setup(test: &str, dir: &Path) -> Option<(PathBuf, Vec<String>, PathBuf, PathBuf)> {
     let got = sdists().and_then(|s| Ok((s, venv()?)));
     let (sdists, venv) = match got {
         Ok(pair) => pair,
@@ -278,7 +278,7 @@ fn setup(test: &str, dir: &Path) -> Option<(PathBuf, Vec<String>, PathBuf, PathB
 }
 
 /// `PATH` with the pytest virtualenv first.
-fn path_with(venv: &Path) -> String {
+pub(crate) fn path_with(venv: &Path) -> String {
     format!(
         "{}:{}",
         venv.join("bin").display(),
@@ -286,7 +286,7 @@ fn path_with(venv: &Path) -> String {
     )
 }
 
-fn mine(path: &str, args: &[&str]) -> Output {
+pub(crate) fn mine(path: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lego"))
         .args(["data", "mine"])
         .args(args)

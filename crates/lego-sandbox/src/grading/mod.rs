@@ -24,7 +24,9 @@ pub use parsers::{
     parse_pytest_options, parse_pytest_v2, parse_seaborn, parse_sympy, parse_unittest,
 };
 
-pub use run::{APPLY_COMMANDS, RunOptions, TestRun, eval_script, patch_files, run_tests};
+pub use run::{
+    APPLY_COMMANDS, RunOptions, TestRun, eval_script, patch_files, run_tests, with_stdin,
+};
 pub use synthetic::{SyntheticLog, synthetic_pytest_log};
 pub use validate::{ValidateOptions, Validation, validate};
 

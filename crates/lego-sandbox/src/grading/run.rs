@@ -266,9 +266,10 @@ pub fn eval_script(task: &Task, default_test_cmd: &str) -> String {
 }
 
 /// `command` reading `input` from a quoted here-document (nothing in it is expanded), with a
-/// delimiter that is not a line of the input. `git apply` and `patch` read a patch from
-/// standard input when given no file.
-pub(super) fn with_stdin(command: &str, input: &str) -> String {
+/// delimiter that is not a line of the input: one shell text for [`Sandbox::exec`] that feeds
+/// a file's contents to a command. `git apply` and `patch` read a patch from standard input
+/// when given no file.
+pub fn with_stdin(command: &str, input: &str) -> String {
     let mut delimiter = "EOF_LEGO".to_owned();
     let mut n = 0;
     while input.lines().any(|l| l == delimiter) {

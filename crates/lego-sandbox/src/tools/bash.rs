@@ -157,7 +157,8 @@ fn python(sandbox: &mut dyn Sandbox, state: &mut BashState) -> Option<String> {
 /// Output without the blank lines around it, clipped in the middle past
 /// [`MAX_CMD_OUTPUT_SIZE`] characters.
 fn clean(output: &str) -> String {
-    let text = output.trim_start_matches(['\n', '\r']).trim_end();
+    let text = &unname_command_file(output);
+    let text = text.trim_start_matches(['\n', '\r']).trim_end();
     let chars = text.chars().count();
     if chars <= MAX_CMD_OUTPUT_SIZE {
         return text.to_string();
@@ -166,6 +167,17 @@ fn clean(output: &str) -> String {
     let head: String = text.chars().take(half).collect();
     let tail: String = text.chars().skip(chars - half).collect();
     format!("{head}\n[... Observation truncated due to length ...]\n{tail}")
+}
+
+/// Bash's own errors as an agent's shell shows them: the backends run each command by sourcing
+/// a file (`/tmp/.../shell-5.sh`), which bash names in its errors where a terminal's shell says
+/// `bash` (`bash: line 1: pyhton3: command not found`). Only the file's name goes: the line
+/// numbers are the command's own.
+fn unname_command_file(output: &str) -> String {
+    static SOURCED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?m)^/\S*/shell-\d+\.sh: line ").expect("a valid pattern")
+    });
+    SOURCED.replace_all(output, "bash: line ").into_owned()
 }
 
 /// A number as Python's `str(float(x))` writes it.

@@ -117,11 +117,14 @@ fn validate_path(
     path: &str,
 ) -> Result<Option<FileKind>, String> {
     if !path.starts_with('/') {
-        return Err(invalid(
-            "path",
-            path,
-            "The path should be an absolute path, starting with `/`.",
-        ));
+        let mut hint = "The path should be an absolute path, starting with `/`.".to_owned();
+        // openhands-aci suggests the path under its workspace root when something is there;
+        // agents lean on the hint to correct themselves.
+        let suggested = under_testbed(path);
+        if matches!(sandbox.file_kind(&suggested), Ok(Some(_))) {
+            hint.push_str(&format!(" Maybe you meant {suggested}?"));
+        }
+        return Err(invalid("path", path, &hint));
     }
     let kind = match sandbox.file_kind(path) {
         Ok(kind) => kind,
@@ -461,6 +464,17 @@ fn text_arg(args: &Map<String, Value>, name: &str) -> Option<String> {
 
 fn param_missing(command: &str, parameter: &str) -> String {
     format!("Parameter `{parameter}` is required for command: {command}.")
+}
+
+/// `/testbed / path` as Python's `pathlib` joins it: `.` segments and repeated slashes dropped,
+/// `..` kept.
+fn under_testbed(path: &str) -> String {
+    let mut joined = crate::sandbox::TESTBED.to_owned();
+    for segment in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        joined.push('/');
+        joined.push_str(segment);
+    }
+    joined
 }
 
 fn invalid(parameter: &str, value: &str, hint: &str) -> String {

@@ -88,6 +88,7 @@ fn editor_script(sb: &mut dyn Sandbox) -> Vec<(Value, String)> {
         json!({"command": "view", "path": "/testbed/pkg/calc.py", "view_range": [0, 3]}),
         json!({"command": "view", "path": "/testbed/pkg", "view_range": [1, 2]}),
         json!({"command": "view", "path": "pkg/calc.py"}),
+        json!({"command": "view", "path": "./pkg//nope.py"}),
         json!({"command": "view", "path": "/testbed/nope.py"}),
         json!({"command": "view", "path": "/etc/passwd"}),
         json!({"command": "create", "path": "/testbed/pkg/calc.py", "file_text": "x"}),
@@ -285,7 +286,7 @@ fn check_bash(seen: &[Seen]) {
     assert_eq!(seen[11].2, Some(3));
     let (t, _, c) = &seen[12];
     assert!(
-        t.starts_with("SHELL_FILE: line 2: syntax error near unexpected token `then'"),
+        t.starts_with("bash: line 2: syntax error near unexpected token `then'"),
         "{t}"
     );
     assert_eq!(*c, Some(2));

@@ -1,0 +1,3 @@
+//! The policies lego ships.
+
+pub mod scripted;

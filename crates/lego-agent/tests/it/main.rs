@@ -1,0 +1,1 @@
+//! lego-agent integration tests.

@@ -1,0 +1,157 @@
+//! `lego agent run`: graded trajectories of a policy on a task set (lego_agent::run_rollouts).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use lego_agent::{
+    EpisodeOptions, ExpertOptions, Policy, RolloutOptions, ScriptedExpert, episode_seed,
+    run_rollouts,
+};
+use lego_cli::ProgressBar;
+use lego_data::{Task, read_jsonl};
+use lego_sandbox::{RunOptions, Starter};
+
+use crate::backend::Backend;
+use crate::repo::HistoryArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a policy on tasks in sandboxes: one graded trajectory per (task, rollout), appended
+    /// to --out as each ends; a rerun skips the pairs already written.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyKind {
+    /// A scripted expert that knows each task's gold patch (no language model; its
+    /// trajectories say `policy: "scripted-expert"`).
+    ScriptedExpert,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Tasks (JSONL, SWE-bench instances with lego's fields).
+    #[arg(long)]
+    tasks: PathBuf,
+    #[command(flatten)]
+    repos: crate::eval::ReposArgs,
+    /// Who plays the agent.
+    #[arg(long, value_enum)]
+    policy: PolicyKind,
+    /// Trajectories (JSONL), appended.
+    #[arg(long)]
+    out: PathBuf,
+    /// SWE-bench predictions (`instance_id`, `model_name_or_path`, `model_patch`) of rollout 0.
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Rollouts per task.
+    #[arg(long, default_value_t = 1)]
+    rollouts: usize,
+    /// Episodes at once.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Where the sandboxes run.
+    #[arg(long, value_enum, default_value_t = Backend::Local)]
+    backend: Backend,
+    #[command(flatten)]
+    history: HistoryArgs,
+    /// Most assistant steps of an episode.
+    #[arg(long, default_value_t = 100)]
+    max_turns: usize,
+    /// End an episode once one step's prompt and answer reach this many tokens.
+    #[arg(long)]
+    max_context_tokens: Option<u64>,
+    /// Seed of the policy's sampling (the scripted expert's mistakes).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// scripted-expert: probability of a mistake before each action that can have one.
+    #[arg(long, default_value_t = 0.0)]
+    mistake_rate: f64,
+    /// Time limit of the grading test run, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// Docker: a command run in /testbed when an environment image is built (repeatable).
+    #[arg(long = "install", value_name = "CMD")]
+    install: Vec<String>,
+}
+
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Run(args) => run_agent(args),
+    }
+}
+
+fn run_agent(args: RunArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.mistake_rate) {
+        bail!(
+            "--mistake-rate {} is not between 0 and 1",
+            args.mistake_rate
+        );
+    }
+    let tasks: Vec<Task> = read_jsonl(&args.tasks, &Default::default())?.0;
+    let repos = args.repos.repos()?;
+    let options = RolloutOptions {
+        rollouts: args.rollouts.max(1),
+        jobs: args.jobs.max(1),
+        history: args.history.mode(),
+        episode: EpisodeOptions {
+            max_turns: args.max_turns,
+            max_context_tokens: args.max_context_tokens,
+            ..EpisodeOptions::default()
+        },
+        grading: RunOptions {
+            timeout: Duration::from_secs(args.timeout),
+            ..RunOptions::default()
+        },
+        ..RolloutOptions::default()
+    };
+    let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
+        format!(
+            "cannot start sandboxes on the {} backend",
+            lego_sandbox::BackendKind::from(args.backend)
+        )
+    })?;
+    let (seed, rate) = (args.seed, args.mistake_rate);
+    let make_policy = move |task: &Task, rollout: usize| -> Box<dyn Policy> {
+        match args.policy {
+            PolicyKind::ScriptedExpert => Box::new(ScriptedExpert::new(
+                task,
+                ExpertOptions {
+                    mistake_rate: rate,
+                    seed: episode_seed(seed, &task.instance_id, rollout),
+                },
+            )),
+        }
+    };
+    let bar = ProgressBar::new("rollouts");
+    let report = run_rollouts(
+        &tasks,
+        &repos,
+        &starter,
+        &make_policy,
+        &args.out,
+        args.predictions.as_deref(),
+        &options,
+        &bar,
+    )?;
+    bar.finish();
+    tracing::info!(
+        "{} trajectories written to {} ({} resolved), {} already there",
+        report.written,
+        args.out.display(),
+        report.resolved,
+        report.skipped
+    );
+    if !report.failed.is_empty() {
+        bail!(
+            "{} rollouts could not be run (not recorded; rerun to retry them): first {} rollout {}: {}",
+            report.failed.len(),
+            report.failed[0].0,
+            report.failed[0].1,
+            report.failed[0].2
+        );
+    }
+    Ok(())
+}
