@@ -16,6 +16,8 @@ const FORBIDDEN_LINKS: &[(&str, &str)] = &[
     ("lego-data", "tch"),
     ("lego-data", "bollard"),
     ("lego-data", "tokio"),
+    // A blocking HTTP client: callers need no async runtime.
+    ("lego-openai", "tokio"),
     ("lego-synth", "tch"),
     ("lego-model", "bollard"),
 ];
