@@ -10,8 +10,10 @@
 //!   the right turns to mask. The episode ends at `finish`, at the turn limit, when the context
 //!   budget is spent, when the policy fails past its retries, or when the sandbox breaks
 //!   ([`EndReason`]).
-//! - Policies: [`ScriptedExpert`] (knows the gold patch, works like a careful agent, makes
-//!   seeded mistakes; the default teacher where no model can be reached, and labelled so).
+//! - Policies: [`OpenAiPolicy`] (any OpenAI-compatible server, through lego-openai; native tool
+//!   calls or Hermes text), [`ScriptedExpert`] (knows the gold patch, works like a careful
+//!   agent, makes seeded mistakes; the default teacher where no model can be reached, and
+//!   labelled so). The `local` policy (a lego-model checkpoint) is not here yet.
 //! - [`final_patch`] (SWE-bench's `model_patch`: the diff against the base, new files in, test
 //!   files out) and [`outcome`] (resolved, semi-resolved, unresolved, error).
 //! - [`TaskRepo`] and [`setup_task`]: a task's sanitised repository, and for a synthetic task
@@ -46,6 +48,7 @@ pub use eval::{
 };
 pub use parse::{ParsedReply, parse_hermes};
 pub use patch::{code_changes, final_patch, outcome};
+pub use policies::openai::{OpenAiOptions, OpenAiPolicy};
 pub use policies::scripted::{ExpertOptions, ScriptedExpert, episode_seed};
 pub use policy::{Context, Policy, PolicyError, Turn, Usage};
 pub use prompt::{NO_TOOL_CALL_PROMPT, SYSTEM_PROMPT, task_prompt};

@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use std::sync::Arc;
+
 use lego_agent::{
-    EpisodeOptions, ExpertOptions, Policy, RolloutOptions, ScriptedExpert, episode_seed,
-    run_rollouts,
+    EpisodeOptions, ExpertOptions, OpenAiOptions, OpenAiPolicy, Policy, RolloutOptions,
+    ScriptedExpert, episode_seed, run_rollouts,
 };
 use lego_cli::ProgressBar;
 use lego_data::{Task, read_jsonl};
+use lego_openai::{Client, ClientConfig};
 use lego_sandbox::{RunOptions, Starter};
 
 use crate::backend::Backend;
@@ -25,6 +28,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PolicyKind {
+    /// Any OpenAI-compatible chat-completions server (--base-url, --model).
+    Openai,
     /// A scripted expert that knows each task's gold patch (no language model; its
     /// trajectories say `policy: "scripted-expert"`).
     ScriptedExpert,
@@ -40,6 +45,28 @@ pub struct RunArgs {
     /// Who plays the agent.
     #[arg(long, value_enum)]
     policy: PolicyKind,
+    /// openai: the server's base URL, e.g. `http://127.0.0.1:8000/v1`.
+    #[arg(long, required_if_eq("policy", "openai"))]
+    base_url: Option<String>,
+    /// openai: the model name the server knows.
+    #[arg(long, required_if_eq("policy", "openai"))]
+    model: Option<String>,
+    /// openai: the environment variable holding the API key (sent as a bearer token, never
+    /// written anywhere).
+    #[arg(long, value_name = "VAR")]
+    api_key_env: Option<String>,
+    /// openai: sampling temperature (SWE-Lego evaluates at 0).
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// openai: nucleus sampling.
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// openai: most tokens per answer.
+    #[arg(long)]
+    max_tokens: Option<u32>,
+    /// openai: seconds to wait for one answer.
+    #[arg(long, default_value_t = 600)]
+    request_timeout: u64,
     /// Trajectories (JSONL), appended.
     #[arg(long)]
     out: PathBuf,
@@ -114,8 +141,35 @@ fn run_agent(args: RunArgs) -> Result<()> {
         )
     })?;
     let (seed, rate) = (args.seed, args.mistake_rate);
+    let client = match args.policy {
+        PolicyKind::Openai => {
+            let config = ClientConfig {
+                base_url: args.base_url.clone().unwrap_or_default(),
+                api_key_env: args.api_key_env.clone(),
+                timeout: Duration::from_secs(args.request_timeout),
+                ..ClientConfig::default()
+            };
+            Some(Arc::new(Client::new(config)?))
+        }
+        PolicyKind::ScriptedExpert => None,
+    };
+    let openai = OpenAiOptions {
+        model: args.model.clone().unwrap_or_default(),
+        temperature: args.temperature,
+        top_p: args.top_p,
+        seed: None,
+        max_tokens: args.max_tokens,
+        tool_choice: None,
+    };
     let make_policy = move |task: &Task, rollout: usize| -> Box<dyn Policy> {
         match args.policy {
+            PolicyKind::Openai => Box::new(OpenAiPolicy::new(
+                client.clone().expect("made for the openai policy"),
+                OpenAiOptions {
+                    seed: Some(seed.wrapping_add(rollout as u64)),
+                    ..openai.clone()
+                },
+            )),
             PolicyKind::ScriptedExpert => Box::new(ScriptedExpert::new(
                 task,
                 ExpertOptions {

@@ -12,7 +12,15 @@
 //! returns; under `LEGO_REQUIRE_BOOTSTRAP=1`, which `cargo xtask ci` sets, a missing one fails the
 //! test instead, so CI can never pass by skipping.
 
+//!
+//! [`http::ScriptedServer`] is a scripted HTTP server on loopback, for the clients of
+//! OpenAI-compatible servers.
+
 #![warn(missing_docs)]
+// Test support: a panic is the failure report.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+pub mod http;
 
 use std::path::PathBuf;
 

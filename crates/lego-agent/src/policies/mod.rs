@@ -1,3 +1,4 @@
 //! The policies lego ships.
 
+pub mod openai;
 pub mod scripted;

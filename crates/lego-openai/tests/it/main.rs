@@ -3,16 +3,14 @@
 // Test helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-mod server;
-
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lego_data::{Message, Role, StepMeta, ToolCall};
 use lego_openai::{ChatRequest, Client, ClientConfig, Error};
+use lego_testkit::http::{Reply, ScriptedServer};
 use serde_json::{Value, json};
-use server::{Reply, ScriptedServer};
 
 /// A config for `base_url` that retries fast, changed by `tweak`.
 fn config(base_url: &str, tweak: impl FnOnce(&mut ClientConfig)) -> ClientConfig {

@@ -1,6 +1,7 @@
-//! A test double: a scripted OpenAI-compatible HTTP server on loopback, not a server to run
-//! anything against. It answers each request with the next scripted reply (a 500 once they run
-//! out) and records what it got.
+//! A test double: a scripted HTTP server on loopback (for OpenAI-compatible clients), not a
+//! server to run anything against. It answers each request with the next scripted reply (a 500
+//! once they run out), or with what a handler makes of the request, and records what it got.
+//! Test code: it panics on what a test should not send.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -53,19 +54,41 @@ impl Recorded {
 
 /// One thread accepting and one per connection, so a slow reply does not hold up the next
 /// request; it lives until the test process ends.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ScriptedServer {
     pub base_url: String,
-    replies: Arc<Mutex<VecDeque<Reply>>>,
+    answer: Arc<Handler>,
     requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
+type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
+
+impl std::fmt::Debug for ScriptedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScriptedServer")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ScriptedServer {
+    /// A server answering with `replies` in order.
     pub fn start(replies: impl IntoIterator<Item = Reply>) -> ScriptedServer {
+        let queue: Mutex<VecDeque<Reply>> = Mutex::new(replies.into_iter().collect());
+        ScriptedServer::with_handler(move |_| {
+            let reply = queue.lock().unwrap().pop_front();
+            reply.unwrap_or_else(|| Reply::json(500, json!({"error": "script ran out"})))
+        })
+    }
+
+    /// A server answering each request with `handler(request)`.
+    pub fn with_handler(
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> ScriptedServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let server = ScriptedServer {
             base_url: format!("http://{}/v1", listener.local_addr().unwrap()),
-            replies: Arc::new(Mutex::new(replies.into_iter().collect())),
+            answer: Arc::new(handler),
             requests: Arc::default(),
         };
         let shared = server.clone();
@@ -78,6 +101,7 @@ impl ScriptedServer {
         server
     }
 
+    /// The requests received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
@@ -103,15 +127,14 @@ impl ScriptedServer {
         let mut body = vec![0; length.map_or(0, |(_, v)| v.parse().unwrap())];
         reader.read_exact(&mut body).unwrap();
         let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        self.requests.lock().unwrap().push(Recorded {
+        let request = Recorded {
             method,
             path,
             headers,
             body,
-        });
-
-        let reply = self.replies.lock().unwrap().pop_front();
-        let reply = reply.unwrap_or_else(|| Reply::json(500, json!({"error": "script ran out"})));
+        };
+        self.requests.lock().unwrap().push(request.clone());
+        let reply = (self.answer)(&request);
         std::thread::sleep(reply.delay);
         let body = reply.body.to_string();
         let mut out = format!("HTTP/1.1 {} Scripted\r\n", reply.status);
