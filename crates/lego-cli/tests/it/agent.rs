@@ -297,3 +297,210 @@ fn openai_policy_runs_whole_episodes_over_http() {
         }
     }
 }
+
+/// `lego eval run` over the agent's predictions: the per-instance reports equal what
+/// `swebench`'s `get_eval_report` makes of the same logs, and the summary has swebench's shape;
+/// empty and wrong patches are counted as swebench counts them.
+#[test]
+fn eval_run_reports_equal_swebench_on_agent_predictions() {
+    let test = "eval_run_reports_equal_swebench_on_agent_predictions";
+    let Some(python) = lego_testkit::python(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some((repo, tasks, path)) = six_tasks(test, dir.path()) else {
+        return;
+    };
+    let trajectories = dir.path().join("traj.jsonl");
+    let preds = dir.path().join("preds.jsonl");
+    let run = lego_with_path(
+        &path,
+        &[
+            "agent",
+            "run",
+            "--tasks",
+            tasks.to_str().unwrap(),
+            "--repo",
+            repo.to_str().unwrap(),
+            "--policy",
+            "scripted-expert",
+            "--out",
+            trajectories.to_str().unwrap(),
+            "--predictions",
+            preds.to_str().unwrap(),
+            "--timeout",
+            "300",
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+
+    // A second set: one empty patch, one that changes nothing the tests see.
+    let wrong = dir.path().join("wrong.jsonl");
+    let ids: Vec<String> = read_lines(&preds)
+        .iter()
+        .map(|p| p["instance_id"].as_str().unwrap().to_owned())
+        .collect();
+    let touch = "diff --git a/setup.cfg b/setup.cfg\n--- a/setup.cfg\n+++ b/setup.cfg\n@@ -1,2 +1,3 @@\n+# touched\n";
+    let setup_cfg = std::fs::read_to_string(repo.join("setup.cfg")).unwrap();
+    let first_two: Vec<&str> = setup_cfg.lines().take(2).collect();
+    let touch = format!("{touch} {}\n {}\n", first_two[0], first_two[1]);
+    std::fs::write(
+        &wrong,
+        format!(
+            "{}\n{}\n",
+            json!({"instance_id": ids[0], "model_name_or_path": "m", "model_patch": ""}),
+            json!({"instance_id": ids[1], "model_name_or_path": "m", "model_patch": touch}),
+        ),
+    )
+    .unwrap();
+
+    for (predictions, resolved, unresolved, empty) in [(&preds, 2, 0, 0), (&wrong, 0, 1, 1)] {
+        let out = dir.path().join(format!(
+            "eval-{}",
+            predictions.file_stem().unwrap().to_str().unwrap()
+        ));
+        let run = lego_with_path(
+            &path,
+            &[
+                "eval",
+                "run",
+                "--tasks",
+                tasks.to_str().unwrap(),
+                "--repo",
+                repo.to_str().unwrap(),
+                "--predictions",
+                predictions.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--jobs",
+                "2",
+                "--timeout",
+                "300",
+            ],
+        );
+        assert!(run.status.success(), "{}", stderr(&run));
+        let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let on_disk: Value =
+            serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+        assert_eq!(summary, on_disk);
+        assert_eq!(summary["total_instances"], 2);
+        assert_eq!(summary["submitted_instances"], 2);
+        assert_eq!(summary["resolved_instances"], resolved, "{summary}");
+        assert_eq!(summary["unresolved_instances"], unresolved, "{summary}");
+        assert_eq!(summary["empty_patch_instances"], empty, "{summary}");
+        assert_eq!(summary["error_instances"], 0, "{summary}");
+        assert_eq!(summary["schema_version"], 2);
+
+        let expected = Command::new(&python)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/swebench_reports.py"))
+            .args([&tasks, predictions, &out])
+            .output()
+            .unwrap();
+        assert!(expected.status.success(), "{}", stderr(&expected));
+        let expected: Value = serde_json::from_slice(&expected.stdout).unwrap();
+        let reports = expected.as_object().unwrap();
+        assert_eq!(reports.len(), resolved + unresolved);
+        for (id, report) in reports {
+            let dir = out.join("logs").join(id);
+            for file in ["patch.diff", "test_output.txt", "report.json"] {
+                assert!(dir.join(file).exists(), "{id}: {file}");
+            }
+            let ours: Value =
+                serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+            assert_eq!(ours[id], *report, "{id}");
+        }
+    }
+}
+
+/// A `kill -9` in the middle of `lego agent run`, then a rerun: every (task, rollout) pair once,
+/// none lost, and `lego sandbox gc` leaves nothing of the killed run.
+#[test]
+fn agent_run_resumes_after_kill_9() {
+    let test = "agent_run_resumes_after_kill_9";
+    let dir = tempfile::tempdir().unwrap();
+    let Some((repo, tasks, path)) = six_tasks(test, dir.path()) else {
+        return;
+    };
+    let out = dir.path().join("traj.jsonl");
+    let preds = dir.path().join("preds.jsonl");
+    let args = [
+        "agent",
+        "run",
+        "--tasks",
+        tasks.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--policy",
+        "scripted-expert",
+        "--out",
+        out.to_str().unwrap(),
+        "--predictions",
+        preds.to_str().unwrap(),
+        "--rollouts",
+        "2",
+        "--timeout",
+        "300",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lego"))
+        .args(args)
+        .env("PATH", &path)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&out).map_or(0, |s| s.lines().count()) < 1 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no trajectory within 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Mid-way through the second episode.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = std::fs::read_to_string(&out).unwrap().lines().count();
+    assert!(
+        before < 4,
+        "the run was not interrupted ({before} trajectories)"
+    );
+
+    let gc = lego_with_path(&path, &["sandbox", "gc"]);
+    assert!(gc.status.success(), "{}", stderr(&gc));
+    let rerun = lego_with_path(&path, &args);
+    let err = stderr(&rerun);
+    assert!(rerun.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("resuming: {before} of 4 rollouts")),
+        "{err}"
+    );
+    let trajectories = read_lines(&out);
+    let mut pairs: Vec<(String, u64)> = trajectories
+        .iter()
+        .map(|t| {
+            (
+                t["instance_id"].as_str().unwrap().to_owned(),
+                t["rollout"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(pairs.len(), 4, "{pairs:?}");
+    assert_eq!(trajectories.len(), 4);
+    let predictions = read_lines(&preds);
+    assert_eq!(predictions.len(), 2, "one prediction per task, rollout 0");
+    // Nothing of the killed run is left for gc to find.
+    let gc = lego_with_path(&path, &["sandbox", "gc"]);
+    assert!(gc.status.success(), "{}", stderr(&gc));
+    let left = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("lego-sandbox-{}-", child.id()))
+        })
+        .count();
+    assert_eq!(left, 0);
+}
