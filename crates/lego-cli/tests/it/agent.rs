@@ -15,9 +15,10 @@ use serde_json::{Value, json};
 use crate::mine::{TEST_CMD, mine, path_with, setup};
 use crate::{read_lines, stderr};
 
-/// The six repository, its mined tasks and the PATH with pytest, in `dir`; `None` after saying
-/// why `test` skips.
-fn six_tasks(test: &str, dir: &Path) -> Option<(PathBuf, PathBuf, String)> {
+/// The six repository, its tasks mined on `backend` (FAIL_TO_PASS and PASS_TO_PASS depend on the
+/// environment the tests ran in) and the PATH with pytest, in `dir`; `None` after saying why
+/// `test` skips.
+fn six_tasks_on(test: &str, dir: &Path, backend: &str) -> Option<(PathBuf, PathBuf, String)> {
     let (repo, _, prs, venv) = setup(test, dir)?;
     let tasks = dir.join("tasks.jsonl");
     let path = path_with(&venv);
@@ -36,11 +37,17 @@ fn six_tasks(test: &str, dir: &Path) -> Option<(PathBuf, PathBuf, String)> {
             "2",
             "--timeout",
             "300",
+            "--backend",
+            backend,
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(read_lines(&tasks).len(), 2);
     Some((repo, tasks, path))
+}
+
+fn six_tasks(test: &str, dir: &Path) -> Option<(PathBuf, PathBuf, String)> {
+    six_tasks_on(test, dir, "local")
 }
 
 fn lego_with_path(path: &str, args: &[&str]) -> Output {
@@ -68,10 +75,11 @@ fn check_resolved(trajectories: &[Value], expected: usize) {
             t["instance_id"],
             tail.join("\n")
         );
+        let status = &t["report"]["tests_status"];
         assert_eq!(
             t["outcome"], "resolved",
-            "{}: {}",
-            t["instance_id"], t["report"]
+            "{}: failing FAIL_TO_PASS {}, PASS_TO_PASS {}",
+            t["instance_id"], status["FAIL_TO_PASS"]["failure"], status["PASS_TO_PASS"]["failure"]
         );
         let patch = t["final_patch"].as_str().unwrap();
         assert!(patch.contains("diff --git a/six.py b/six.py"), "{patch}");
@@ -503,4 +511,66 @@ fn agent_run_resumes_after_kill_9() {
         })
         .count();
     assert_eq!(left, 0);
+}
+
+/// The same on the Docker backend, mistakes on: every task resolved, error steps labelled.
+#[test]
+fn scripted_expert_resolves_mined_six_tasks_on_the_docker_backend() {
+    use lego_sandbox::{BaseImageOptions, DockerBackend, base_image_tag};
+
+    let test = "scripted_expert_resolves_mined_six_tasks_on_the_docker_backend";
+    let Ok(docker) = DockerBackend::connect() else {
+        lego_testkit::skip_or_fail(test, "no Docker engine answers", "LEGO_REQUIRE_DOCKER");
+        return;
+    };
+    if docker
+        .image_id(&base_image_tag(&BaseImageOptions::default()))
+        .unwrap()
+        .is_none()
+    {
+        lego_testkit::skip_or_fail(
+            test,
+            "the sandbox base image is missing (`cargo xtask bootstrap` makes it)",
+            "LEGO_REQUIRE_DOCKER",
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some((repo, tasks, path)) = six_tasks_on(test, dir.path(), "docker") else {
+        return;
+    };
+    let out = dir.path().join("traj.jsonl");
+    let run = lego_with_path(
+        &path,
+        &[
+            "agent",
+            "run",
+            "--backend",
+            "docker",
+            "--tasks",
+            tasks.to_str().unwrap(),
+            "--repo",
+            repo.to_str().unwrap(),
+            "--policy",
+            "scripted-expert",
+            "--out",
+            out.to_str().unwrap(),
+            "--mistake-rate",
+            "0.6",
+            "--seed",
+            "3",
+            "--jobs",
+            "2",
+            "--timeout",
+            "300",
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let trajectories = read_lines(&out);
+    check_resolved(&trajectories, 2);
+    for t in &trajectories {
+        assert_eq!(t["backend"], "docker");
+    }
+    let errors: Vec<String> = trajectories.iter().flat_map(error_steps).collect();
+    assert!(errors.iter().any(|e| e == "editor_error"), "{errors:?}");
 }
