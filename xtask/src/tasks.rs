@@ -19,6 +19,8 @@ const FORBIDDEN_LINKS: &[(&str, &str)] = &[
     // A blocking HTTP client: callers need no async runtime.
     ("lego-openai", "tokio"),
     ("lego-synth", "tch"),
+    // The agent loop and its HTTP policy build without libtorch.
+    ("lego-agent", "tch"),
     ("lego-model", "bollard"),
 ];
 

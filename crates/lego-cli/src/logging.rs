@@ -26,6 +26,7 @@ const LEGO_TARGETS: &[&str] = &[
     "lego_sft",
     "lego_synth",
     "lego_agent",
+    "lego_openai",
     "lego_serve",
     "lego_verifier",
     "lego_tts",

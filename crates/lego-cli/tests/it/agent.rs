@@ -178,6 +178,52 @@ fn scripted_expert_resolves_mined_six_tasks_on_the_local_backend() {
             "{kind} missing from {errors:?}"
         );
     }
+
+    // The error steps round-trip through SWE-Lego's ShareGPT shape as `turn_mask`, and
+    // rendering gives them no loss: fewer trained tokens than with error masking off.
+    let sharegpt = dir.path().join("sharegpt.jsonl");
+    let export = crate::lego(&[
+        "data",
+        "export-sharegpt",
+        "--input",
+        noisy.to_str().unwrap(),
+        "--out",
+        sharegpt.to_str().unwrap(),
+    ]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let masked: usize = read_lines(&sharegpt)
+        .iter()
+        .map(|t| {
+            let messages = t["messages"].as_array().unwrap();
+            messages.iter().filter(|m| m["turn_mask"] == true).count()
+        })
+        .sum();
+    assert_eq!(masked, errors.len());
+    let Some(tokenizer) = crate::tokenizer(test) else {
+        return;
+    };
+    let trained = |extra: &[&str]| -> usize {
+        let rendered = dir.path().join("rendered.jsonl");
+        let mut args = vec![
+            "data",
+            "render",
+            "--tokenizer",
+            &tokenizer,
+            "--input",
+            noisy.to_str().unwrap(),
+            "--out",
+            rendered.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let run = crate::lego(&args);
+        assert!(run.status.success(), "{}", stderr(&run));
+        read_lines(&rendered)
+            .iter()
+            .flat_map(|e| e["labels"].as_array().unwrap().clone())
+            .filter(|l| l.as_i64() != Some(-100))
+            .count()
+    };
+    assert!(trained(&[]) < trained(&["--no-error-mask"]));
 }
 
 /// An OpenAI-compatible server for the test (a test double): it plays the scripted expert over
