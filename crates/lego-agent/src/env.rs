@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use lego_data::{SanitizeMode, SanitizeOptions, SanitizedCopy, Task, TaskSource, sanitized_copy};
+use std::sync::Mutex;
+
 use lego_sandbox::{ExecOptions, Sandbox, Starter, with_stdin};
 
 use crate::error::{Error, Result};
@@ -125,4 +127,55 @@ pub fn setup_task(sandbox: &mut dyn Sandbox, task: &Task) -> Result<Task> {
 fn last_lines(output: &str) -> String {
     let lines: Vec<&str> = output.trim_end().lines().collect();
     lines[lines.len().saturating_sub(3)..].join(" | ")
+}
+
+/// The sandboxes of a runner's jobs, one task each: a [`Pool`](lego_sandbox::Pool)'s factory
+/// ([`JobSandboxes::start`]) that prepares the task's repository and keeps it for the job
+/// ([`JobSandboxes::take_repo`]), since the local backend resets from it.
+pub(crate) struct JobSandboxes<'a> {
+    tasks: Vec<&'a Task>,
+    repos: &'a Repos,
+    starter: &'a Starter,
+    history: SanitizeMode,
+    prepared: Vec<Mutex<Option<TaskRepo>>>,
+}
+
+impl<'a> JobSandboxes<'a> {
+    pub(crate) fn new(
+        tasks: Vec<&'a Task>,
+        repos: &'a Repos,
+        starter: &'a Starter,
+        history: SanitizeMode,
+    ) -> Self {
+        let prepared = tasks.iter().map(|_| Mutex::new(None)).collect();
+        JobSandboxes {
+            tasks,
+            repos,
+            starter,
+            history,
+            prepared,
+        }
+    }
+
+    /// The sandbox of job `job`, on a fresh copy of its task's repository.
+    pub(crate) fn start(&self, job: usize) -> lego_sandbox::Result<Box<dyn Sandbox>> {
+        let task = self.tasks[job];
+        let repo = TaskRepo::prepare(self.repos, task, self.history).map_err(|e| {
+            lego_sandbox::Error::Prepare {
+                what: format!("the repository of {}", task.instance_id),
+                source: Box::new(e),
+            }
+        })?;
+        let sandbox = self.starter.start(&repo.path(), Some(&task.repo))?;
+        *self.prepared[job].lock().unwrap_or_else(|e| e.into_inner()) = Some(repo);
+        Ok(sandbox)
+    }
+
+    /// The repository job `job`'s sandbox was made from; dropping it removes the copy.
+    pub(crate) fn take_repo(&self, job: usize) -> Option<TaskRepo> {
+        self.prepared[job]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
 }

@@ -12,9 +12,9 @@ use lego_sandbox::{Pool, RunOptions, Starter, run_tests};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::env::{Repos, TaskRepo, setup_task};
+use crate::env::{JobSandboxes, Repos, setup_task};
 use crate::error::{Error, Result};
-use crate::rollouts::{job_error, lock};
+use crate::rollouts::job_error;
 
 /// One SWE-bench prediction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,25 +131,18 @@ pub fn run_eval(
         source,
     })?;
 
-    let repos_of_jobs: Vec<std::sync::Mutex<Option<TaskRepo>>> =
-        todo.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let pool = Pool::new(options.jobs, |job| {
-        let (_, task) = todo[job];
-        let repo = TaskRepo::prepare(repos, task, options.history).map_err(|e| {
-            lego_sandbox::Error::Prepare {
-                what: format!("the repository of {}", task.instance_id),
-                source: Box::new(e),
-            }
-        })?;
-        let sandbox = starter.start(&repo.path(), Some(&task.repo))?;
-        *lock(&repos_of_jobs[job]) = Some(repo);
-        Ok(sandbox)
-    });
+    let sandboxes = JobSandboxes::new(
+        todo.iter().map(|(_, task)| *task).collect(),
+        repos,
+        starter,
+        options.history,
+    );
+    let pool = Pool::new(options.jobs, |job| sandboxes.start(job));
     let results = pool.run_with_progress(
         (0..todo.len()).collect(),
         |sandbox, job| -> Result<()> {
             let (prediction, task) = todo[job];
-            let _repo = lock(&repos_of_jobs[job]).take();
+            let _repo = sandboxes.take_repo(job);
             let dir = instance_dir(out, &task.instance_id);
             let patch = prediction.model_patch.clone().unwrap_or_default();
             write(&dir.join("patch.diff"), patch.as_bytes())?;

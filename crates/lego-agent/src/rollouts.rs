@@ -12,7 +12,7 @@ use lego_data::{
 use lego_sandbox::{JobError, Pool, RunOptions, Sandbox, Starter, run_tests};
 use serde_json::{Map, Value, json};
 
-use crate::env::{Repos, TaskRepo, setup_task};
+use crate::env::{JobSandboxes, Repos, setup_task};
 use crate::episode::{EpisodeOptions, run_episode};
 use crate::error::{Error, Result};
 use crate::patch::{final_patch, outcome};
@@ -120,20 +120,13 @@ pub fn run_rollouts(
         None => None,
     };
 
-    let repos_of_jobs: Vec<Mutex<Option<TaskRepo>>> =
-        todo.iter().map(|_| Mutex::new(None)).collect();
-    let pool = Pool::new(options.jobs, |job| {
-        let (task, _) = todo[job];
-        let repo = TaskRepo::prepare(repos, task, options.history).map_err(|e| {
-            lego_sandbox::Error::Prepare {
-                what: format!("the repository of {}", task.instance_id),
-                source: Box::new(e),
-            }
-        })?;
-        let sandbox = starter.start(&repo.path(), Some(&task.repo))?;
-        *lock(&repos_of_jobs[job]) = Some(repo);
-        Ok(sandbox)
-    });
+    let sandboxes = JobSandboxes::new(
+        todo.iter().map(|(task, _)| *task).collect(),
+        repos,
+        starter,
+        options.history,
+    );
+    let pool = Pool::new(options.jobs, |job| sandboxes.start(job));
     let resolved = Mutex::new(0usize);
     let jobs: Vec<usize> = (0..todo.len()).collect();
     let results = pool.run_with_progress(
@@ -141,7 +134,7 @@ pub fn run_rollouts(
         |sandbox, job| -> Result<()> {
             let (task, rollout) = todo[job];
             // The repository stays until the job ends: the local backend resets from it.
-            let _repo = lock(&repos_of_jobs[job]).take();
+            let _repo = sandboxes.take_repo(job);
             let mut policy = make_policy(task, rollout);
             let trajectory = rollout_in(sandbox, task, rollout, policy.as_mut(), options)?;
             let is_resolved = trajectory.outcome == Some(lego_data::Outcome::Resolved);
