@@ -24,6 +24,23 @@ const FORBIDDEN_LINKS: &[(&str, &str)] = &[
     ("lego-model", "bollard"),
 ];
 
+/// The `lego` binary of a whole-workspace build loads no libtorch. `cargo tree -p lego-cli`
+/// cannot see this: cargo unifies the features of every package one build selects, so a feature
+/// that `lego-torch` turns on in a shared dependency would link libtorch into `lego` too.
+fn check_lego_binary() -> Result<()> {
+    let lego = workspace_root().join("target/debug/lego");
+    let out = std::process::Command::new("ldd")
+        .arg(&lego)
+        .output()
+        .with_context(|| format!("cannot run ldd on {}", lego.display()))?;
+    let libraries = String::from_utf8_lossy(&out.stdout);
+    if let Some(line) = libraries.lines().find(|l| l.contains("libtorch")) {
+        bail!("{} links libtorch ({})", lego.display(), line.trim());
+    }
+    eprintln!("layering: {} links no libtorch", lego.display());
+    Ok(())
+}
+
 pub fn ci(args: &[String]) -> Result<()> {
     if let Some(arg) = args.first() {
         bail!("`cargo xtask ci` takes no arguments, got `{arg}`");
@@ -84,6 +101,7 @@ fn run_ci(phases: &mut Phases) -> Result<()> {
             &env,
         ))
     })?;
+    phases.time("lego links no libtorch", check_lego_binary)?;
     phases.time("examples", || run_examples(&env))?;
     phases.time("doc tests", || {
         cmd::run(with_env(

@@ -13,7 +13,9 @@
 //! - Policies: [`OpenAiPolicy`] (any OpenAI-compatible server, through lego-openai; native tool
 //!   calls or Hermes text), [`ScriptedExpert`] (knows the gold patch, works like a careful
 //!   agent, makes seeded mistakes; the default teacher where no model can be reached, and
-//!   labelled so). The `local` policy (a lego-model checkpoint) is not here yet.
+//!   labelled so). The `local` policy (a lego-model checkpoint) is the crate
+//!   `lego-agent-local`: a cargo feature here would be unified into every build that also
+//!   builds `lego-torch`, and link libtorch into `lego`.
 //! - [`final_patch`] (SWE-bench's `model_patch`: the diff against the base, new files in, test
 //!   files out) and [`outcome`] (resolved, semi-resolved, unresolved, error).
 //! - [`TaskRepo`] and [`setup_task`]: a task's sanitised repository, and for a synthetic task

@@ -1,10 +1,12 @@
-//! `lego-torch`: the commands of `lego` that need libtorch (`lego model ...`, `lego sft ...`).
+//! `lego-torch`: the commands of `lego` that need libtorch (`lego model ...`, `lego sft ...`,
+//! `lego agent run --policy local`).
 //!
 //! `lego` itself links no libtorch, so that every other command starts in milliseconds instead
 //! of mapping the CUDA stack of the torch wheel; for these two command groups it runs this
 //! binary, found next to itself, the way `cargo` runs `cargo-clippy`. Run directly it behaves
 //! the same (`lego-torch model init ...`), and names itself `lego` in its help.
 
+mod agent;
 mod model;
 mod sft;
 
@@ -33,6 +35,9 @@ enum Command {
     /// Qwen3 models: initialise, run, generate.
     #[command(subcommand)]
     Model(model::Command),
+    /// The agent with the `local` policy (other policies run in `lego` itself).
+    #[command(subcommand)]
+    Agent(Box<lego_cli::agent::Command>),
 }
 
 fn main() {
@@ -41,5 +46,6 @@ fn main() {
     lego_cli::finish(match cli.command {
         Command::Model(cmd) => model::run(cmd),
         Command::Sft(cmd) => sft::run(cmd),
+        Command::Agent(cmd) => lego_cli::agent::run(*cmd, Some(&agent::local_policies)),
     })
 }

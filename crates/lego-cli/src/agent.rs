@@ -1,24 +1,50 @@
-//! `lego agent run`: graded trajectories of a policy on a task set (lego_agent::run_rollouts).
+//! `lego agent run`: graded trajectories of a policy on a task set (`lego_agent::run_rollouts`).
+//!
+//! Here, in the library both binaries share, because the `local` policy needs libtorch: `lego`
+//! runs every other policy itself and hands `--policy local` to `lego-torch`, which calls
+//! [`run`] with the maker of local policies.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use std::sync::Arc;
-
 use lego_agent::{
     EpisodeOptions, ExpertOptions, OpenAiOptions, OpenAiPolicy, Policy, RolloutOptions,
     ScriptedExpert, episode_seed, run_rollouts,
 };
-use lego_cli::ProgressBar;
 use lego_data::{Task, read_jsonl};
 use lego_openai::{Client, ClientConfig};
 use lego_sandbox::{RunOptions, Starter};
 
-use crate::backend::Backend;
-use crate::repo::HistoryArgs;
+use crate::ProgressBar;
+use crate::sandbox_args::{Backend, HistoryArgs, ReposArgs};
 
+/// The policy of each (task, rollout).
+pub type PolicyMaker = Box<dyn Fn(&Task, usize) -> Box<dyn Policy> + Sync>;
+
+/// Makes the `local` policy's maker from the command's flags (only `lego-torch` has one).
+pub type LocalPolicies<'a> = &'a dyn Fn(&LocalArgs) -> Result<PolicyMaker>;
+
+/// What the `local` policy is given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalArgs {
+    /// The checkpoint directory (HF layout).
+    pub model_dir: PathBuf,
+    /// `tokenizer.json`; default: the one in the model directory.
+    pub tokenizer: Option<PathBuf>,
+    /// Most new tokens per step.
+    pub max_new_tokens: usize,
+    /// Sampling temperature; greedy when unset or 0.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// The sampler's seed (plus the rollout index).
+    pub seed: u64,
+}
+
+/// `lego agent ...`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a policy on tasks in sandboxes: one graded trajectory per (task, rollout), appended
@@ -26,22 +52,26 @@ pub enum Command {
     Run(RunArgs),
 }
 
+/// `--policy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PolicyKind {
     /// Any OpenAI-compatible chat-completions server (--base-url, --model).
     Openai,
+    /// A lego-model checkpoint on this machine (--model-dir), run by `lego-torch`.
+    Local,
     /// A scripted expert that knows each task's gold patch (no language model; its
     /// trajectories say `policy: "scripted-expert"`).
     ScriptedExpert,
 }
 
+/// The flags of `lego agent run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Tasks (JSONL, SWE-bench instances with lego's fields).
     #[arg(long)]
     tasks: PathBuf,
     #[command(flatten)]
-    repos: crate::eval::ReposArgs,
+    repos: ReposArgs,
     /// Who plays the agent.
     #[arg(long, value_enum)]
     policy: PolicyKind,
@@ -51,17 +81,23 @@ pub struct RunArgs {
     /// openai: the model name the server knows.
     #[arg(long, required_if_eq("policy", "openai"))]
     model: Option<String>,
+    /// local: the checkpoint directory (HF layout, with its tokenizer.json unless --tokenizer).
+    #[arg(long, required_if_eq("policy", "local"))]
+    model_dir: Option<PathBuf>,
+    /// local: the tokenizer.json.
+    #[arg(long)]
+    tokenizer: Option<PathBuf>,
     /// openai: the environment variable holding the API key (sent as a bearer token, never
     /// written anywhere).
     #[arg(long, value_name = "VAR")]
     api_key_env: Option<String>,
-    /// openai: sampling temperature (SWE-Lego evaluates at 0).
+    /// openai, local: sampling temperature (SWE-Lego evaluates at 0).
     #[arg(long)]
     temperature: Option<f64>,
-    /// openai: nucleus sampling.
+    /// openai, local: nucleus sampling.
     #[arg(long)]
     top_p: Option<f64>,
-    /// openai: most tokens per answer.
+    /// openai, local: most tokens per answer (local: default 1024).
     #[arg(long)]
     max_tokens: Option<u32>,
     /// openai: seconds to wait for one answer.
@@ -104,13 +140,24 @@ pub struct RunArgs {
     install: Vec<String>,
 }
 
-pub fn run(cmd: Command) -> Result<()> {
-    match cmd {
-        Command::Run(args) => run_agent(args),
+impl Command {
+    /// Whether the command needs libtorch (`--policy local`): `lego` hands it to `lego-torch`.
+    pub fn needs_torch(&self) -> bool {
+        match self {
+            Command::Run(args) => args.policy == PolicyKind::Local,
+        }
     }
 }
 
-fn run_agent(args: RunArgs) -> Result<()> {
+/// Runs `lego agent ...`; `local` makes the `local` policy (`None` in a binary without
+/// libtorch, where `--policy local` is an error).
+pub fn run(cmd: Command, local: Option<LocalPolicies<'_>>) -> Result<()> {
+    match cmd {
+        Command::Run(args) => run_agent(args, local),
+    }
+}
+
+fn run_agent(args: RunArgs, local: Option<LocalPolicies<'_>>) -> Result<()> {
     if !(0.0..=1.0).contains(&args.mistake_rate) {
         bail!(
             "--mistake-rate {} is not between 0 and 1",
@@ -151,7 +198,21 @@ fn run_agent(args: RunArgs) -> Result<()> {
             };
             Some(Arc::new(Client::new(config)?))
         }
-        PolicyKind::ScriptedExpert => None,
+        _ => None,
+    };
+    let local_maker = match (args.policy, local) {
+        (PolicyKind::Local, Some(make)) => Some(make(&LocalArgs {
+            model_dir: args.model_dir.clone().unwrap_or_default(),
+            tokenizer: args.tokenizer.clone(),
+            max_new_tokens: args.max_tokens.map_or(1024, |t| t as usize),
+            temperature: args.temperature,
+            top_p: args.top_p,
+            seed: args.seed,
+        })?),
+        (PolicyKind::Local, None) => {
+            bail!("--policy local needs lego-torch (this binary links no libtorch)")
+        }
+        _ => None,
     };
     let openai = OpenAiOptions {
         model: args.model.clone().unwrap_or_default(),
@@ -163,6 +224,9 @@ fn run_agent(args: RunArgs) -> Result<()> {
     };
     let make_policy = move |task: &Task, rollout: usize| -> Box<dyn Policy> {
         match args.policy {
+            PolicyKind::Local => {
+                local_maker.as_ref().expect("made for the local policy")(task, rollout)
+            }
             PolicyKind::Openai => Box::new(OpenAiPolicy::new(
                 client.clone().expect("made for the openai policy"),
                 OpenAiOptions {

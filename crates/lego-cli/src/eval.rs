@@ -1,14 +1,13 @@
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Subcommand;
-use lego_agent::{EvalOptions, Repos, read_predictions};
+use lego_agent::{EvalOptions, read_predictions};
 use lego_cli::ProgressBar;
 use lego_data::Task;
 use lego_sandbox::{GradeOptions, LogParser, RunOptions, Starter, grade};
 
-use crate::backend::Backend;
-use crate::repo::HistoryArgs;
+use lego_cli::sandbox_args::{Backend, HistoryArgs, ReposArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -46,33 +45,6 @@ fn parse_parser(name: &str) -> Result<LogParser, String> {
         let known: Vec<&str> = LogParser::ALL.iter().map(|p| p.name()).collect();
         format!("no log parser named {name} (known: {})", known.join(", "))
     })
-}
-
-/// Where the tasks' repositories are: `--repo DIR` (all tasks) or `--repos ROOT` (one
-/// `owner__name` directory per task repository).
-#[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false)]
-pub struct ReposArgs {
-    /// The repository of every task (each task starts at its base_commit).
-    #[arg(long)]
-    repo: Option<PathBuf>,
-    /// A directory holding one repository per task `repo`, named `owner__name`.
-    #[arg(long)]
-    repos: Option<PathBuf>,
-}
-
-impl ReposArgs {
-    pub fn repos(&self) -> Result<Repos> {
-        match (&self.repo, &self.repos) {
-            (Some(dir), _) if !dir.is_dir() => bail!("--repo {} is not a directory", dir.display()),
-            (Some(dir), _) => Ok(Repos::One(dir.clone())),
-            (None, Some(root)) if !root.is_dir() => {
-                bail!("--repos {} is not a directory", root.display())
-            }
-            (None, Some(root)) => Ok(Repos::PerRepo(root.clone())),
-            (None, None) => bail!("give --repo DIR or --repos ROOT"),
-        }
-    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -16,8 +16,10 @@
 
 #![warn(missing_docs)]
 
+pub mod agent;
 mod logging;
 mod progress;
+pub mod sandbox_args;
 
 pub use logging::{LogFormat, OutputArgs, init_output};
 pub use progress::ProgressBar;

@@ -5,8 +5,6 @@
 //! stderr. The commands that need libtorch (`model`, `sft`) live in `lego-torch`, which this
 //! binary runs for them, so that everything else starts without loading libtorch.
 
-mod agent;
-mod backend;
 mod data;
 mod eval;
 mod export;
@@ -47,7 +45,7 @@ enum Command {
     Eval(eval::Command),
     /// The agent: trajectories of a policy on tasks, graded.
     #[command(subcommand)]
-    Agent(agent::Command),
+    Agent(lego_cli::agent::Command),
     /// The agent's tools in a sandbox.
     #[command(subcommand)]
     Tools(tools::Command),
@@ -72,7 +70,8 @@ fn main() {
         Command::Tokenizer(cmd) => tokenizer::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Eval(cmd) => eval::run(cmd),
-        Command::Agent(cmd) => agent::run(cmd),
+        Command::Agent(cmd) if cmd.needs_torch() => torch::run_as_given(),
+        Command::Agent(cmd) => lego_cli::agent::run(cmd, None),
         Command::Tools(cmd) => tools::run(cmd),
         Command::Repo(cmd) => repo::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),

@@ -26,8 +26,7 @@ use serde_json::{Value, json};
 
 use lego_sandbox::Starter;
 
-use crate::backend::Backend;
-use crate::repo::HistoryArgs;
+use lego_cli::sandbox_args::{Backend, HistoryArgs};
 
 #[derive(Debug, Args)]
 pub struct MineArgs {

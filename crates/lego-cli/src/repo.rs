@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use lego_cli::sandbox_args::HistoryArgs;
 use lego_data::{SanitizeMode, SanitizeOptions, SanitizedCopy, sanitize_repo, sanitized_copy};
 
 #[derive(Debug, Subcommand)]
@@ -69,35 +70,6 @@ pub struct SandboxRepo {
     pub base: String,
     #[command(flatten)]
     pub history: HistoryArgs,
-}
-
-/// What a sandbox's `.git` holds of the history before its base commit.
-#[derive(Debug, Clone, clap::Args)]
-pub struct HistoryArgs {
-    /// `truncate`: the base and its ancestors, same commit ids (so a task's `base_commit` names
-    /// the sandbox's HEAD); `squash`: one new commit holding the base tree (SWE-smith's re-init).
-    #[arg(long, default_value = "truncate", value_parser = history_mode)]
-    pub history: SanitizeMode,
-    /// Keep the whole history, future commits included (hack-inclusive, for measuring leaks).
-    #[arg(long)]
-    pub hack_inclusive: bool,
-}
-
-impl HistoryArgs {
-    pub fn mode(&self) -> SanitizeMode {
-        if self.hack_inclusive {
-            SanitizeMode::Keep
-        } else {
-            self.history
-        }
-    }
-}
-
-fn history_mode(s: &str) -> Result<SanitizeMode, String> {
-    match s.parse()? {
-        SanitizeMode::Keep => Err("use --hack-inclusive to keep the whole history".to_owned()),
-        mode => Ok(mode),
-    }
 }
 
 impl SandboxRepo {

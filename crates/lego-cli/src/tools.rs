@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use lego_sandbox::Starter;
 
-use crate::backend::Backend;
 use crate::repo::SandboxRepo;
+use lego_cli::sandbox_args::Backend;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -28,6 +28,17 @@ pub fn run(group: &str, output: &OutputArgs, args: Args) -> Result<()> {
     exec(command, &binary)
 }
 
+/// Replaces this process with `lego-torch` and this process's own arguments, for a command
+/// `lego` parsed and found to need libtorch (`lego agent run --policy local`).
+pub fn run_as_given() -> Result<()> {
+    let binary = torch_binary()?;
+    // As in `run`: the CLI running its own second binary.
+    #[allow(clippy::disallowed_methods)]
+    let mut command = std::process::Command::new(&binary);
+    command.args(std::env::args_os().skip(1));
+    exec(command, &binary)
+}
+
 #[cfg(unix)]
 fn exec(mut command: std::process::Command, binary: &std::path::Path) -> Result<()> {
     use std::os::unix::process::CommandExt;

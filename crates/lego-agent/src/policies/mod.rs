@@ -1,4 +1,5 @@
-//! The policies lego ships.
+//! The policies lego-agent ships (the `local` one, which needs libtorch, is in
+//! `lego-agent-local`).
 
 pub mod openai;
 pub mod scripted;

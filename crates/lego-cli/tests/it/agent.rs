@@ -620,3 +620,79 @@ fn scripted_expert_resolves_mined_six_tasks_on_the_docker_backend() {
     let errors: Vec<String> = trajectories.iter().flat_map(error_steps).collect();
     assert!(errors.iter().any(|e| e == "editor_error"), "{errors:?}");
 }
+
+/// `lego agent run --policy local` is handed to `lego-torch` and runs a checkpoint made by
+/// `lego model init` (a tiny random Qwen3 with Qwen3's vocabulary): whole episodes, each step
+/// labelled (a random model calls no tool), graded, the policy recorded as `local`.
+#[test]
+fn local_policy_runs_in_lego_torch() {
+    let test = "local_policy_runs_in_lego_torch";
+    if crate::output::torch_binary(test).is_none() {
+        return;
+    }
+    let Some(tokenizer) = crate::tokenizer(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some((repo, tasks, path)) = six_tasks(test, dir.path()) else {
+        return;
+    };
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({
+            "vocab_size": 151936, "hidden_size": 32, "intermediate_size": 64,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "head_dim": 8, "max_position_embeddings": 16384, "rms_norm_eps": 1e-6,
+            "rope_theta": 10000.0, "tie_word_embeddings": true,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let model = dir.path().join("tiny");
+    let init = crate::lego(&[
+        "model",
+        "init",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    std::fs::copy(&tokenizer, model.join("tokenizer.json")).unwrap();
+    let out = dir.path().join("local.jsonl");
+    let run = lego_with_path(
+        &path,
+        &[
+            "agent",
+            "run",
+            "--tasks",
+            tasks.to_str().unwrap(),
+            "--repo",
+            repo.to_str().unwrap(),
+            "--policy",
+            "local",
+            "--model-dir",
+            model.to_str().unwrap(),
+            "--max-turns",
+            "2",
+            "--max-tokens",
+            "8",
+            "--out",
+            out.to_str().unwrap(),
+            "--timeout",
+            "300",
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let trajectories = read_lines(&out);
+    assert_eq!(trajectories.len(), 2);
+    for t in &trajectories {
+        assert_eq!(t["policy"], "local");
+        assert_eq!(t["end"], "max_turns");
+        assert_eq!(t["turns"], 2);
+        assert_eq!(t["outcome"], "unresolved");
+        assert!(t["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+        assert_eq!(error_steps(t), ["tool_call_parse", "tool_call_parse"]);
+    }
+}

@@ -65,7 +65,7 @@ fn help_lists_every_command_group_including_the_libtorch_ones() {
 
 /// `lego-torch` next to `lego`, as cargo builds the workspace; `None` (said loudly) when only
 /// lego-cli was built.
-fn torch_binary(test: &str) -> Option<PathBuf> {
+pub(crate) fn torch_binary(test: &str) -> Option<PathBuf> {
     let lego = PathBuf::from(env!("CARGO_BIN_EXE_lego"));
     let torch = lego.with_file_name("lego-torch");
     if torch.is_file() {
