@@ -92,7 +92,8 @@ pub fn bug_patch(task: &Task) -> Option<&str> {
 /// Makes the sandbox's `/testbed` the task's starting point and returns the task as it reads
 /// there: `base_commit` is the sandbox's HEAD (a squashed history has a new commit id). A
 /// synthetic task gets its bug applied and the buggy tree committed as the only commit, so
-/// nothing in git shows the clean version.
+/// nothing in git shows the clean version. The tracked files are dated an hour back, so that
+/// Python never mistakes an edit made in the episode's first second for the unchanged file.
 pub fn setup_task(sandbox: &mut dyn Sandbox, task: &Task) -> Result<Task> {
     let exec = ExecOptions::default();
     let fail = |what: &str, output: &str| Error::Task {
@@ -112,6 +113,17 @@ pub fn setup_task(sandbox: &mut dyn Sandbox, task: &Task) -> Result<Task> {
         if out.exit_code != Some(0) {
             return Err(fail("cannot commit the buggy tree", &out.output));
         }
+    }
+    // Every tracked file an hour old, as in an environment built beforehand: the sandbox's copy
+    // and the bug were written just now, and Python's bytecode cache tells a changed source by
+    // its size and its mtime in whole seconds, so a same-size edit (an operator put back) made
+    // within that second, as a fast policy makes it, would run the stale bytecode.
+    let out = sandbox.exec(
+        "git ls-files -z | xargs -0 -r touch -c -h -m -d '1 hour ago'",
+        &exec,
+    )?;
+    if out.exit_code != Some(0) {
+        tracing::warn!(instance_id = %task.instance_id, output = %last_lines(&out.output), "cannot backdate the task's files");
     }
     let head = sandbox.exec("git rev-parse HEAD", &exec)?;
     let head = head.output.trim();

@@ -90,3 +90,6 @@ fn failed(text: &str, why: &str) -> ParsedReply {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests;

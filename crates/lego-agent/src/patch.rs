@@ -69,3 +69,6 @@ pub fn outcome(task: &Task, final_patch: &str, grade: &Grade) -> Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

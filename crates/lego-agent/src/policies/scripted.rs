@@ -193,10 +193,11 @@ impl ScriptedExpert {
                     json!({"command": mistype(command)}),
                 ))
             }
-            Kind::Edit { .. } if action.args["command"] == "str_replace" => {
+            Kind::Edit { file, .. } if action.args["command"] == "str_replace" => {
                 let path = action.args["path"].as_str()?;
                 let old = action.args["old_str"].as_str()?;
-                let bad = repeated_line(messages, path).unwrap_or_else(|| reindent(old));
+                let removed = self.files[file].removed_lines();
+                let bad = repeated_line(messages, path, &removed).unwrap_or_else(|| reindent(old));
                 let mut args = action.args.clone();
                 args["old_str"] = Value::String(bad);
                 Some(mistake(&action.thought, "str_replace_editor", args))
@@ -365,8 +366,10 @@ fn mistype(command: &str) -> String {
 }
 
 /// A line that appears more than once in the last view of `path`: an `old_str` that is not
-/// unique.
-fn repeated_line(messages: &[Message], path: &str) -> Option<String> {
+/// unique. The view may predate edits of the file; a line that is part of none of `removed`
+/// (the lines the file's hunks remove) is still there as often as it was, so the mistake
+/// stays a mistake instead of replacing the one occurrence an earlier edit left.
+fn repeated_line(messages: &[Message], path: &str, removed: &[&str]) -> Option<String> {
     let view = messages
         .iter()
         .rev()
@@ -379,7 +382,9 @@ fn repeated_line(messages: &[Message], path: &str) -> Option<String> {
         .collect();
     lines
         .iter()
-        .find(|l| lines.iter().filter(|m| m == l).count() > 1)
+        .find(|l| {
+            lines.iter().filter(|m| m == l).count() > 1 && !removed.iter().any(|r| r.contains(**l))
+        })
         .map(|l| l.to_string())
 }
 
@@ -434,6 +439,15 @@ impl FilePatch {
                 .collect();
             (!name.is_empty()).then_some(name)
         })
+    }
+
+    /// The lines its hunks remove, without their `-`.
+    fn removed_lines(&self) -> Vec<&str> {
+        self.hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .filter_map(|l| l.strip_prefix('-'))
+            .collect()
     }
 
     /// The file's header and its hunks from `first` on: a patch `git apply` takes.
