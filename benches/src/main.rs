@@ -16,10 +16,13 @@
 //!   package's `get_eval_report`, on real logs and one large synthetic pytest log.
 //! - `sandbox`: the sandbox's own cost, Docker against local: start, one `execute_bash` round
 //!   trip, one editor call, one `exec`, stop (`cargo xtask bench sandbox`).
+//! - `agent`: the agent loop's own cost per turn on each backend (policy time excluded), and
+//!   graded episodes per hour with one and two jobs (`cargo xtask bench agent`).
 
 // Benchmarks start the reference implementations (python, git) by design.
 #![allow(clippy::disallowed_methods)]
 
+mod agent;
 mod data;
 mod grading;
 mod model;
@@ -42,7 +45,9 @@ fn main() -> Result<()> {
     let long = args.iter().any(|a| a == "--long");
     let args: Vec<String> = args.into_iter().filter(|a| a != "--long").collect();
     let which: Vec<&str> = if args.is_empty() {
-        vec!["data", "model", "sft", "sanitize", "grading", "sandbox"]
+        vec![
+            "data", "model", "sft", "sanitize", "grading", "sandbox", "agent",
+        ]
     } else {
         args.iter().map(String::as_str).collect()
     };
@@ -55,8 +60,9 @@ fn main() -> Result<()> {
             "sanitize" => sanitize::run()?,
             "grading" => grading::run()?,
             "sandbox" => sandbox::run()?,
+            "agent" => agent::run()?,
             other => bail!(
-                "unknown benchmark `{other}` (known: data, model, sft, sanitize, grading, sandbox)"
+                "unknown benchmark `{other}` (known: data, model, sft, sanitize, grading, sandbox, agent)"
             ),
         }
     }
