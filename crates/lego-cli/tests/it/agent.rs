@@ -696,3 +696,198 @@ fn local_policy_runs_in_lego_torch() {
         assert_eq!(error_steps(t), ["tool_call_parse", "tool_call_parse"]);
     }
 }
+
+/// A second real project: `inflection` 0.5.1 from PyPI (pinned), with synthetic bugs written
+/// here (what lego-synth will make), validated by its own test suite in a sandbox, then solved
+/// by `lego agent run` with mistakes on, and graded.
+const INFLECTION: (&str, &str) = (
+    "0.5.1",
+    "1a29730d366e996aaacffb2f1f1cb9593dc38e2ddd30c91250c6dde09ea9b417",
+);
+
+/// Each bug: a text of `inflection/__init__.py` and what it becomes.
+const INFLECTION_BUGS: [(&str, &str, &str); 4] = [
+    ("ordinal", "in (11, 12, 13):", "in (11, 12):"),
+    (
+        "dasherize",
+        "word.replace('_', '-')",
+        "word.replace('-', '_')",
+    ),
+    ("tableize", "return pluralize(underscore(word))", "return underscore(word)"),
+    (
+        "camelize",
+        "string[0].lower() + camelize",
+        "string[0].upper() + camelize",
+    ),
+];
+
+const INFLECTION_TEST_CMD: &str = "python3 -m pytest -rA -p no:cacheprovider test_inflection.py";
+
+/// The unpacked sdist committed as one repository, and its validated synthetic tasks.
+fn inflection_tasks(test: &str, dir: &Path, path: &str) -> Option<(PathBuf, PathBuf)> {
+    use crate::mine::{cache, cached, git, python, run};
+    use lego_agent::{Repos, TaskRepo};
+    use lego_sandbox::{ValidateOptions, validate};
+
+    let (version, sha) = INFLECTION;
+    let sdist = cache().join(format!("inflection-{version}"));
+    let fetched = cached(&sdist, |work| {
+        std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
+        run(Command::new(python())
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+            ])
+            .arg(format!("inflection=={version}"))
+            .arg("-d")
+            .arg(work))?;
+        let archive = work.join(format!("inflection-{version}.tar.gz"));
+        let sum = run(Command::new("sha256sum").arg(&archive))?;
+        if !sum.starts_with(sha) {
+            return Err(format!(
+                "{} has SHA-256 {sum}, not {sha}",
+                archive.display()
+            ));
+        }
+        Ok(())
+    });
+    if let Err(why) = fetched {
+        lego_testkit::skip_or_fail(
+            test,
+            &format!("cannot fetch inflection from PyPI: {why}"),
+            "LEGO_REQUIRE_BOOTSTRAP",
+        );
+        return None;
+    }
+    let repo = dir.join("inflection");
+    std::fs::create_dir_all(&repo).unwrap();
+    run(Command::new("tar")
+        .args(["xzf"])
+        .arg(sdist.join(format!("inflection-{version}.tar.gz")))
+        .args(["--strip-components=1", "-C"])
+        .arg(&repo))
+    .unwrap();
+    std::fs::write(repo.join(".gitignore"), "__pycache__/\n").unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", &format!("inflection {version}")]);
+    let base = git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+
+    let source = repo.join("inflection/__init__.py");
+    let clean = std::fs::read_to_string(&source).unwrap();
+    let starter = lego_sandbox::Starter::local(Default::default());
+    let options = ValidateOptions {
+        run: lego_sandbox::RunOptions {
+            env: vec![("PATH".to_owned(), path.to_owned())],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut lines = String::new();
+    for (i, (function, from, to)) in INFLECTION_BUGS.iter().enumerate() {
+        assert_eq!(clean.matches(from).count(), 1, "{function}");
+        std::fs::write(&source, clean.replace(from, to)).unwrap();
+        let bug = git(&repo, &["diff"]);
+        // `-R` swaps the prefixes too: swapped back, so the gold patch reads `a/... b/...`.
+        let gold = git(&repo, &["diff", "-R", "--src-prefix=b/", "--dst-prefix=a/"]);
+        git(&repo, &["checkout", "--", "."]);
+        let mut task: Task = serde_json::from_value(json!({
+            "instance_id": format!("jpvanhal__inflection-synth-{i}"),
+            "repo": "jpvanhal/inflection",
+            "base_commit": base,
+            "patch": gold,
+            "problem_statement": format!("`inflection.{function}` gives wrong results."),
+            "test_cmd": INFLECTION_TEST_CMD,
+            "bug_patch": bug,
+            "bug_kind": "handwritten",
+        }))
+        .unwrap();
+        task.source = Some(lego_data::TaskSource::Synthetic);
+        let prepared = TaskRepo::prepare(
+            &Repos::One(repo.clone()),
+            &task,
+            lego_data::SanitizeMode::Truncate,
+        )
+        .unwrap();
+        let (mut sandbox, local) = prepared.start(&starter, &task).unwrap();
+        let validation = validate(sandbox.as_mut(), &local, &options).unwrap();
+        assert!(
+            validation.rejection.is_none(),
+            "{function}: {:?}",
+            validation.rejection
+        );
+        let task = validation.apply_to(&task);
+        assert!(
+            !task.fail_to_pass.is_empty() && task.pass_to_pass.len() > 100,
+            "{function}"
+        );
+        lines.push_str(&serde_json::to_string(&task).unwrap());
+        lines.push('\n');
+    }
+    let tasks = dir.join("inflection-tasks.jsonl");
+    std::fs::write(&tasks, lines).unwrap();
+    Some((repo, tasks))
+}
+
+#[test]
+fn scripted_expert_resolves_synthetic_inflection_tasks() {
+    let test = "scripted_expert_resolves_synthetic_inflection_tasks";
+    let dir = tempfile::tempdir().unwrap();
+    let venv = match crate::mine::venv() {
+        Ok(v) => v,
+        Err(why) => {
+            lego_testkit::skip_or_fail(test, &why, "LEGO_REQUIRE_BOOTSTRAP");
+            return;
+        }
+    };
+    let path = path_with(&venv);
+    let Some((repo, tasks)) = inflection_tasks(test, dir.path(), &path) else {
+        return;
+    };
+    let out = dir.path().join("traj.jsonl");
+    let run = lego_with_path(
+        &path,
+        &[
+            "agent",
+            "run",
+            "--tasks",
+            tasks.to_str().unwrap(),
+            "--repo",
+            repo.to_str().unwrap(),
+            "--policy",
+            "scripted-expert",
+            "--out",
+            out.to_str().unwrap(),
+            "--mistake-rate",
+            "0.5",
+            "--seed",
+            "11",
+            "--jobs",
+            "2",
+            "--timeout",
+            "300",
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let trajectories = read_lines(&out);
+    assert_eq!(trajectories.len(), INFLECTION_BUGS.len());
+    for t in &trajectories {
+        assert_eq!(
+            t["outcome"], "resolved",
+            "{}: {}",
+            t["instance_id"], t["report"]
+        );
+        let patch = t["final_patch"].as_str().unwrap();
+        assert!(
+            patch.contains("diff --git a/inflection/__init__.py"),
+            "{patch}"
+        );
+    }
+    let errors: Vec<String> = trajectories.iter().flat_map(error_steps).collect();
+    assert!(!errors.is_empty());
+}

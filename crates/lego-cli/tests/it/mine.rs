@@ -47,7 +47,7 @@ const RELEASES: [(&str, &str); 5] = [
 pub(crate) const TEST_CMD: &str = "python3 -m pytest -rA -p no:cacheprovider test_six.py";
 
 /// lego's per-user cache, as `cargo xtask bootstrap` finds it.
-fn cache() -> PathBuf {
+pub(crate) fn cache() -> PathBuf {
     let base = if let Some(dir) = std::env::var_os("LEGO_CACHE").filter(|v| !v.is_empty()) {
         PathBuf::from(dir)
     } else if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
@@ -58,7 +58,7 @@ fn cache() -> PathBuf {
     base.join("test-pypi")
 }
 
-fn run(cmd: &mut Command) -> Result<String, String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -77,7 +77,7 @@ fn run(cmd: &mut Command) -> Result<String, String> {
 }
 
 /// The bootstrap's python where there is one, else the host's.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     std::env::var_os("LEGO_PYTHON")
         .filter(|v| !v.is_empty())
         .map_or_else(|| PathBuf::from("python3"), PathBuf::from)
@@ -85,7 +85,10 @@ fn python() -> PathBuf {
 
 /// Makes `dest` with `make` (into a temporary sibling, then renamed) unless it exists, so
 /// parallel tests never see half of one.
-fn cached(dest: &Path, make: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), String> {
+pub(crate) fn cached(
+    dest: &Path,
+    make: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), String> {
     if dest.exists() {
         return Ok(());
     }
@@ -124,7 +127,7 @@ fn sdists() -> Result<PathBuf, String> {
 }
 
 /// A virtualenv with pytest, for the local backend (the host's python has none).
-fn venv() -> Result<PathBuf, String> {
+pub(crate) fn venv() -> Result<PathBuf, String> {
     let dest = cache().join("venv-pytest");
     cached(&dest, |work| {
         run(Command::new(python()).args(["-m", "venv"]).arg(work))?;
@@ -134,7 +137,7 @@ fn venv() -> Result<PathBuf, String> {
     Ok(dest)
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     run(Command::new("git")
         .current_dir(dir)
         .args(args)
