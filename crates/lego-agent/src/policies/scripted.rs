@@ -396,6 +396,20 @@ fn reindent(old: &str) -> String {
         .join("\n")
 }
 
+/// The name a line defines (`def name(`, `async def name(`, `class Name`), if it defines one.
+fn defined_name(line: &str) -> Option<String> {
+    let line = line.trim();
+    let rest = line
+        .strip_prefix("def ")
+        .or_else(|| line.strip_prefix("class "))
+        .or_else(|| line.strip_prefix("async def "))?;
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// One file's part of a unified diff.
 #[derive(Debug, Clone)]
 struct FilePatch {
@@ -428,16 +442,16 @@ impl FilePatch {
     /// A name the hunk headers show (`def name(` / `class Name`), to grep for.
     fn symbol(&self) -> Option<String> {
         self.hunks.iter().find_map(|h| {
-            let section = h.header.rsplit_once("@@")?.1.trim();
-            let rest = section
-                .strip_prefix("def ")
-                .or_else(|| section.strip_prefix("class "))
-                .or_else(|| section.strip_prefix("async def "))?;
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            (!name.is_empty()).then_some(name)
+            // The function the change is in: the last definition among the hunk's lines
+            // before its first change, else the one git names in the header (the definition
+            // the hunk starts in).
+            let before_change = h
+                .lines
+                .iter()
+                .take_while(|l| !l.starts_with('-') && !l.starts_with('+'))
+                .map(|l| l.get(1..).unwrap_or(""));
+            let in_hunk = before_change.filter_map(defined_name).last();
+            in_hunk.or_else(|| defined_name(h.header.rsplit_once("@@")?.1))
         })
     }
 

@@ -395,7 +395,12 @@ fn the_expert_without_mistakes_resolves_a_synthetic_task() {
     let runs: Vec<&str> = trajectory
         .messages
         .iter()
-        .filter(|m| m.role == Role::Tool && m.content.contains("test_sub"))
+        // Test runs, not the grep for `sub` (its lines start with the file's path).
+        .filter(|m| {
+            m.role == Role::Tool
+                && m.content.contains("test_sub")
+                && !m.content.starts_with("/testbed/")
+        })
         .map(|m| m.content.as_str())
         .collect();
     assert_eq!(runs.len(), 2, "{}", transcript(&trajectory));
