@@ -122,7 +122,8 @@ pub fn run_eval(
     let skipped = predictions.iter().filter(|p| !is_empty(p)).count() - todo.len();
     if skipped > 0 {
         tracing::info!(
-            "resuming: {skipped} instances already evaluated in {}",
+            "resuming: {skipped} of {} instances already evaluated in {}",
+            skipped + todo.len(),
             out.display()
         );
     }

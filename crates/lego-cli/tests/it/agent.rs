@@ -713,7 +713,11 @@ const INFLECTION_BUGS: [(&str, &str, &str); 4] = [
         "word.replace('_', '-')",
         "word.replace('-', '_')",
     ),
-    ("tableize", "return pluralize(underscore(word))", "return underscore(word)"),
+    (
+        "tableize",
+        "return pluralize(underscore(word))",
+        "return underscore(word)",
+    ),
     (
         "camelize",
         "string[0].lower() + camelize",
@@ -890,4 +894,87 @@ fn scripted_expert_resolves_synthetic_inflection_tasks() {
     }
     let errors: Vec<String> = trajectories.iter().flat_map(error_steps).collect();
     assert!(!errors.is_empty());
+}
+
+/// A `kill -9` in the middle of `lego eval run`, then a rerun: the instance done before the kill
+/// is not run again (its log is untouched), the other is, and the summary counts each once.
+#[test]
+fn eval_run_resumes_after_kill_9() {
+    let test = "eval_run_resumes_after_kill_9";
+    let dir = tempfile::tempdir().unwrap();
+    let Some((repo, tasks, path)) = six_tasks(test, dir.path()) else {
+        return;
+    };
+    let preds = dir.path().join("preds.jsonl");
+    let gold: String = read_lines(&tasks)
+        .iter()
+        .map(|t| {
+            json!({"instance_id": t["instance_id"], "model_name_or_path": "gold",
+                   "model_patch": t["patch"]})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&preds, gold).unwrap();
+    let out = dir.path().join("eval");
+    let args = [
+        "eval",
+        "run",
+        "--tasks",
+        tasks.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--predictions",
+        preds.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--timeout",
+        "300",
+    ];
+    let reports = || -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(out.join("logs")) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("report.json"))
+            .filter(|p| p.exists())
+            .collect()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lego"))
+        .args(args)
+        .env("PATH", &path)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while reports().is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no report within 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = reports();
+    assert_eq!(done.len(), 1, "the run was not interrupted");
+    let before = std::fs::metadata(&done[0]).unwrap().modified().unwrap();
+
+    let rerun = lego_with_path(&path, &args);
+    let err = stderr(&rerun);
+    assert!(rerun.status.success(), "{err}");
+    assert!(
+        err.contains("resuming: 1 of 2 instances already evaluated"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::metadata(&done[0]).unwrap().modified().unwrap(),
+        before
+    );
+    let summary: Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    assert_eq!(summary["completed_instances"], 2, "{summary}");
+    assert_eq!(summary["resolved_instances"], 2, "{summary}");
+    assert_eq!(reports().len(), 2);
 }
