@@ -18,6 +18,15 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// The policy never gave a first step (a server that is down, a model that cannot load):
+    /// the rollout is not recorded, so a rerun tries it again.
+    #[error("task {instance_id}: the policy never answered: {message}")]
+    PolicyUnavailable {
+        /// The task.
+        instance_id: String,
+        /// The policy's error.
+        message: String,
+    },
     /// A file could not be written.
     #[error("failed to write {path}")]
     Write {

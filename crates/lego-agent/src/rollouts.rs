@@ -13,7 +13,7 @@ use lego_sandbox::{JobError, Pool, RunOptions, Sandbox, Starter, run_tests};
 use serde_json::{Map, Value, json};
 
 use crate::env::{JobSandboxes, Repos, setup_task};
-use crate::episode::{EpisodeOptions, run_episode};
+use crate::episode::{EndReason, EpisodeOptions, run_episode};
 use crate::error::{Error, Result};
 use crate::patch::{final_patch, outcome};
 use crate::policy::Policy;
@@ -184,7 +184,8 @@ pub fn run_rollouts(
 }
 
 /// One rollout in `sandbox` (fresh, holding the task's repository): the episode, its final
-/// patch, and the grade after a reset.
+/// patch, and the grade after a reset. An episode whose policy never answered is an error
+/// ([`Error::PolicyUnavailable`]), not a trajectory: nothing was tried, and a rerun should try.
 pub fn rollout_in(
     sandbox: &mut dyn Sandbox,
     task: &Task,
@@ -194,6 +195,12 @@ pub fn rollout_in(
 ) -> Result<Trajectory> {
     let local = setup_task(sandbox, task)?;
     let episode = run_episode(sandbox, &local, policy, &options.episode);
+    if episode.end == EndReason::PolicyError && episode.turns == 0 {
+        return Err(Error::PolicyUnavailable {
+            instance_id: task.instance_id.clone(),
+            message: episode.end_detail.unwrap_or_default(),
+        });
+    }
     let patch = final_patch(sandbox, &local.base_commit, &options.test_patterns)?;
     sandbox.reset()?;
     let graded_task = setup_task(sandbox, task)?;

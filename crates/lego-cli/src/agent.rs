@@ -196,7 +196,9 @@ fn run_agent(args: RunArgs, local: Option<LocalPolicies<'_>>) -> Result<()> {
                 timeout: Duration::from_secs(args.request_timeout),
                 ..ClientConfig::default()
             };
-            Some(Arc::new(Client::new(config)?))
+            let client = Client::new(config)?;
+            preflight(&client, args.model.as_deref().unwrap_or_default())?;
+            Some(Arc::new(client))
         }
         _ => None,
     };
@@ -272,4 +274,28 @@ fn run_agent(args: RunArgs, local: Option<LocalPolicies<'_>>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Asks the server for its models before any sandbox starts: a server that cannot be reached
+/// fails the command at once instead of every rollout after its retries. A server without
+/// `/models` is let through; a model it does not list is a warning (names can be aliases).
+fn preflight(client: &Client, model: &str) -> Result<()> {
+    match client.models() {
+        Ok(models) => {
+            if !models.iter().any(|m| m == model) {
+                tracing::warn!(
+                    "the server does not list the model {model:?} (it lists {})",
+                    models.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Err(e) if e.status().is_none() => {
+            Err(anyhow::Error::new(e).context("cannot reach the policy's server"))
+        }
+        Err(e) => {
+            tracing::debug!("the server does not answer /models: {e}");
+            Ok(())
+        }
+    }
 }

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use lego_agent::{EvalOptions, read_predictions};
 use lego_cli::ProgressBar;
@@ -79,6 +79,17 @@ pub struct RunArgs {
 fn run_eval(args: RunArgs) -> Result<()> {
     let tasks: Vec<Task> = lego_data::read_jsonl(&args.tasks, &Default::default())?.0;
     let predictions = read_predictions(&args.predictions)?;
+    if let Some(stray) = predictions
+        .iter()
+        .find(|p| !tasks.iter().any(|t| t.instance_id == p.instance_id))
+    {
+        bail!(
+            "{}: {} is not a task of {}",
+            args.predictions.display(),
+            stray.instance_id,
+            args.tasks.display()
+        );
+    }
     let repos = args.repos.repos()?;
     let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
         format!(

@@ -234,6 +234,12 @@ fn expert_server(tasks: Vec<Task>, hermes: bool, fail: usize) -> ScriptedServer 
     let experts: Mutex<HashMap<String, ScriptedExpert>> = Mutex::new(HashMap::new());
     let seen = AtomicUsize::new(0);
     ScriptedServer::with_handler(move |request| {
+        if request.path.ends_with("/models") {
+            return Reply::json(
+                200,
+                json!({"object": "list", "data": [{"id": "expert-over-http", "object": "model"}]}),
+            );
+        }
         if seen.fetch_add(1, Ordering::SeqCst) < fail {
             return Reply::json(500, json!({"error": {"message": "overloaded"}}));
         }
