@@ -984,3 +984,61 @@ fn eval_run_resumes_after_kill_9() {
     assert_eq!(summary["resolved_instances"], 2, "{summary}");
     assert_eq!(reports().len(), 2);
 }
+
+/// `--repos ROOT` finds each task's repository as `ROOT/owner__name`.
+#[test]
+fn repos_root_holds_one_repository_per_task_repo() {
+    let test = "repos_root_holds_one_repository_per_task_repo";
+    let dir = tempfile::tempdir().unwrap();
+    let Some((repo, tasks, path)) = six_tasks(test, dir.path()) else {
+        return;
+    };
+    let root = dir.path().join("repos");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::rename(&repo, root.join("benjaminp__six")).unwrap();
+    let out = dir.path().join("traj.jsonl");
+    let run = lego_with_path(
+        &path,
+        &[
+            "agent",
+            "run",
+            "--tasks",
+            tasks.to_str().unwrap(),
+            "--repos",
+            root.to_str().unwrap(),
+            "--policy",
+            "scripted-expert",
+            "--out",
+            out.to_str().unwrap(),
+            "--jobs",
+            "2",
+            "--timeout",
+            "300",
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    check_resolved(&read_lines(&out), 2);
+    // A task whose repository is not under the root fails alone, saying which and where.
+    let other = dir.path().join("other.jsonl");
+    let mut task = read_lines(&tasks)[0].clone();
+    task["repo"] = json!("nobody/nothing");
+    std::fs::write(&other, format!("{task}\n")).unwrap();
+    let run = lego_with_path(
+        &path,
+        &[
+            "agent",
+            "run",
+            "--tasks",
+            other.to_str().unwrap(),
+            "--repos",
+            root.to_str().unwrap(),
+            "--policy",
+            "scripted-expert",
+            "--out",
+            dir.path().join("other-traj.jsonl").to_str().unwrap(),
+        ],
+    );
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(err.contains("nobody__nothing is not a directory"), "{err}");
+}
