@@ -103,7 +103,7 @@ pub fn run_eval(
     options: &EvalOptions,
     progress: &dyn Progress,
 ) -> Result<RunReport> {
-    let span = tracing::info_span!("eval", predictions = predictions.len(), jobs = options.jobs);
+    let span = tracing::debug_span!("eval", predictions = predictions.len(), jobs = options.jobs);
     let _entered = span.enter();
     let by_id: HashMap<&str, &Task> = tasks.iter().map(|t| (t.instance_id.as_str(), t)).collect();
     for p in predictions {

@@ -24,7 +24,8 @@
 //!   [`lego_data::Progress`]: [`run_rollouts`] (one graded trajectory per task and rollout,
 //!   in parallel sandboxes, appended as each ends, resumable, with SWE-bench predictions) and
 //!   [`run_eval`] (swebench's `run_evaluation` on lego's sandboxes: per-instance logs and
-//!   reports, and a [`RunReport`]).
+//!   reports, and a [`RunReport`]), and [`mine_tasks`] (real tasks from merged pull requests:
+//!   lego-data's filters, then validation in sandboxes, appended as each ends, resumable).
 //!
 //! It does not start processes or talk to Docker itself (lego-sandbox does), and it holds no
 //! model: model policies reach one over HTTP.
@@ -35,6 +36,7 @@ mod env;
 mod episode;
 mod error;
 mod eval;
+mod mine;
 mod parse;
 mod patch;
 mod policies;
@@ -48,6 +50,7 @@ pub use error::{Error, Result};
 pub use eval::{
     EvalOptions, Prediction, RunReport, instance_dir, read_predictions, run_eval, run_report,
 };
+pub use mine::{MiningOptions, MiningReport, mine_tasks};
 pub use parse::{ParsedReply, parse_hermes};
 pub use patch::{code_changes, final_patch, outcome};
 pub use policies::openai::{OpenAiOptions, OpenAiPolicy};

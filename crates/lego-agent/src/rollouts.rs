@@ -87,7 +87,7 @@ pub fn run_rollouts(
     options: &RolloutOptions,
     progress: &dyn Progress,
 ) -> Result<RolloutReport> {
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "rollouts",
         tasks = tasks.len(),
         rollouts = options.rollouts,

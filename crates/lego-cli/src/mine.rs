@@ -1,32 +1,19 @@
-//! `lego data mine`: real tasks from merged pull requests.
-//!
-//! Each pull request goes through the filters of `lego_data::candidate_task` (here, at once),
-//! then, if it passes, through `lego_sandbox::validate` in a sandbox of its own whose /testbed
-//! holds the repository at the base commit, sanitised (nothing newer than the base in it) unless
-//! `--hack-inclusive`. Validations run in parallel (`--jobs`). Accepted tasks are appended to
-//! `--out` and rejected pull requests, with the reason, to `--rejected` as each finishes, so an
-//! interrupted run resumes where it stopped: a pull request found in either file is not done
-//! again. A pull request whose sandbox could not be made or failed is recorded in neither, and
-//! the next run tries it again.
+//! `lego data mine`: real tasks from merged pull requests (`lego_agent::mine_tasks`: the
+//! filters, validation in sandboxes, appends as each ends, resume). This module parses the flags
+//! and reports.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use lego_agent::{MiningOptions, mine_tasks};
 use lego_cli::ProgressBar;
-use lego_data::{
-    JsonlAppender, MineOptions, Progress, PullRequest, Rejection, SanitizeOptions, Task,
-    TestPatterns, completed_ids, jsonl_records, sanitize_repo,
-};
-use lego_sandbox::{ExecOptions, Pool, RunOptions, Sandbox, ValidateOptions, Validation, validate};
-use serde_json::{Value, json};
-
-use lego_sandbox::Starter;
-
 use lego_cli::sandbox_args::{Backend, HistoryArgs};
+use lego_data::{MineOptions, PullRequest, TestPatterns, jsonl_records};
+use lego_sandbox::{RunOptions, Starter, ValidateOptions};
+use serde_json::Value;
 
 #[derive(Debug, Args)]
 pub struct MineArgs {
@@ -98,12 +85,6 @@ pub struct MineArgs {
     limit: Option<usize>,
 }
 
-/// One pull request that passed the filters, waiting for its validation.
-struct Pending {
-    task: Task,
-    pr: u64,
-}
-
 pub fn run(args: MineArgs) -> Result<()> {
     let rejected_path = args.rejected.clone().unwrap_or_else(|| {
         let mut p = args.out.clone().into_os_string();
@@ -121,194 +102,50 @@ pub fn run(args: MineArgs) -> Result<()> {
             _ => bail!("--env {kv:?} is not KEY=VALUE"),
         })
         .collect::<Result<Vec<_>>>()?;
-    let options = MineOptions {
-        test_patterns: if args.test_patterns.is_empty() {
-            TestPatterns::default()
-        } else {
-            TestPatterns::new(&args.test_patterns)?
+    let options = MiningOptions {
+        filters: MineOptions {
+            test_patterns: if args.test_patterns.is_empty() {
+                TestPatterns::default()
+            } else {
+                TestPatterns::new(&args.test_patterns)?
+            },
+            repo_name: args.repo_name.clone(),
+            require_issue: !args.allow_no_issue,
+            max_files: Some(args.max_files),
+            max_lines: Some(args.max_lines),
+            test_cmd: args.test_cmd.clone(),
+            log_parser: args.log_parser.clone(),
         },
-        repo_name: args.repo_name.clone(),
-        require_issue: !args.allow_no_issue,
-        max_files: Some(args.max_files),
-        max_lines: Some(args.max_lines),
-        test_cmd: args.test_cmd.clone(),
-        log_parser: args.log_parser.clone(),
-    };
-    let validate_options = ValidateOptions {
-        run: RunOptions {
-            timeout: Duration::from_secs(args.timeout),
-            env,
-            ..RunOptions::default()
+        validate: ValidateOptions {
+            run: RunOptions {
+                timeout: Duration::from_secs(args.timeout),
+                env,
+                ..RunOptions::default()
+            },
+            runs: args.runs.max(1),
+            require_pass_to_pass: !args.allow_no_pass_to_pass,
         },
-        runs: args.runs.max(1),
-        require_pass_to_pass: !args.allow_no_pass_to_pass,
+        jobs: args.jobs.max(1),
+        history: args.history.mode(),
+        limit: args.limit,
     };
-
     let prs = read_prs(&args.prs)?;
-    let mut done = completed_ids(&args.out, "instance_id")?;
-    done.extend(completed_ids(&rejected_path, "instance_id")?);
-    let mut todo: Vec<(PullRequest, String)> = prs
-        .into_iter()
-        .map(|pr| {
-            let name = lego_data::repo_name(&args.repo, &pr, &options);
-            let id = lego_data::instance_id(&name, pr.number);
-            (pr, id)
-        })
-        .collect();
-    let total = todo.len();
-    todo.retain(|(_, id)| !done.contains(id));
-    if total > todo.len() {
-        tracing::info!(
-            "resuming: {} of {total} pull requests already done",
-            total - todo.len()
-        );
-    }
-    if let Some(limit) = args.limit {
-        todo.truncate(limit);
-    }
-
-    let tasks = Mutex::new(JsonlAppender::open(&args.out)?);
-    let rejected = Mutex::new(JsonlAppender::open(&rejected_path)?);
-    let bar = ProgressBar::new("pull requests");
-    bar.set_total(todo.len() as u64);
-    // Each verdict is a log line (above the live bar on a terminal) and one step of the bar.
-    let progress = |id: &str, what: &str| {
-        if what.starts_with("failed") {
-            tracing::warn!("{id}: {what}");
-        } else {
-            tracing::info!("{id}: {what}");
-        }
-        bar.advance(1);
-    };
-    let reject = |id: &str, pr: u64, stage: &str, why: &Rejection, v: Option<&Validation>| {
-        let mut record = json!({
-            "instance_id": id,
-            "pull_number": pr,
-            "stage": stage,
-            "reason": why.code(),
-            "message": why.to_string(),
-        });
-        if let Some(v) = v {
-            record["FAIL_TO_PASS"] = json!(v.fail_to_pass);
-            record["PASS_TO_PASS"] = json!(v.pass_to_pass);
-            record["flaky"] = json!(v.flaky);
-        }
-        lock(&rejected).append(&record)
-    };
-
-    // The filters: no sandbox needed.
-    let mut pending = Vec::new();
-    for (pr, id) in &todo {
-        match lego_data::candidate_task(&args.repo, pr, &options)
-            .with_context(|| format!("pull request {}", pr.number))?
-        {
-            Ok(task) => pending.push(Pending {
-                task,
-                pr: pr.number,
-            }),
-            Err(why) => {
-                reject(id, pr.number, "filter", &why, None)?;
-                progress(id, &format!("rejected: {why}"));
-            }
-        }
-    }
-
-    // The validations, each in a sandbox of its own holding the base commit.
     let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
         format!(
             "cannot start sandboxes on the {} backend",
             lego_sandbox::BackendKind::from(args.backend)
         )
     })?;
-    let scratch = tempfile::Builder::new()
-        .prefix("lego-mine-")
-        .tempdir()
-        .context("cannot make a scratch directory")?;
-    let mode = args.history.mode();
-    let bases: Vec<(String, String, String)> = pending
-        .iter()
-        .map(|p| {
-            (
-                p.task.base_commit.clone(),
-                p.task.repo.clone(),
-                p.task.instance_id.clone(),
-            )
-        })
-        .collect();
-    let pool = Pool::new(args.jobs, |job| {
-        let (base, name, _) = &bases[job];
-        let copy = scratch.path().join(format!("job-{job}"));
-        let sanitize = SanitizeOptions {
-            mode,
-            ..SanitizeOptions::default()
-        };
-        sanitize_repo(&args.repo, base, &copy, &sanitize).map_err(|e| {
-            lego_sandbox::Error::Prepare {
-                what: format!("the repository at {base}"),
-                source: Box::new(e),
-            }
-        })?;
-        // The copy stays until the job ends: a local sandbox resets from it.
-        starter.start(&copy, Some(name))
-    });
-    let jobs: Vec<(usize, Pending)> = pending.into_iter().enumerate().collect();
-    let results = pool.run(jobs, |sandbox, (job, p): (usize, Pending)| -> Result<()> {
-        let t = Instant::now();
-        let id = p.task.instance_id.clone();
-        let validation = validate_in(sandbox, &p.task, &validate_options)
-            .with_context(|| format!("{id}: validation failed"));
-        let _ = std::fs::remove_dir_all(scratch.path().join(format!("job-{job}")));
-        let validation = match validation {
-            Ok(v) => v,
-            Err(e) => {
-                progress(&id, &format!("failed: {e:#}"));
-                return Err(e);
-            }
-        };
-        let secs = t.elapsed().as_secs_f64();
-        match &validation.rejection {
-            None => {
-                lock(&tasks).append(&validation.apply_to(&p.task))?;
-                progress(
-                    &id,
-                    &format!(
-                        "accepted: {} FAIL_TO_PASS, {} PASS_TO_PASS ({secs:.1} s)",
-                        validation.fail_to_pass.len(),
-                        validation.pass_to_pass.len()
-                    ),
-                );
-            }
-            Some(why) => {
-                reject(&id, p.pr, "validate", why, Some(&validation))?;
-                progress(&id, &format!("rejected: {why} ({secs:.1} s)"));
-            }
-        }
-        Ok(())
-    });
-    let mut failed = 0;
-    for (job, result) in results.into_iter().enumerate() {
-        match result {
-            Ok(()) => {}
-            // Reported as it happened.
-            Err(lego_sandbox::JobError::Failed { .. }) => failed += 1,
-            Err(e) => {
-                failed += 1;
-                let why = match &e {
-                    lego_sandbox::JobError::Start { source, .. } => {
-                        format!("cannot start its sandbox: {}", chain(source))
-                    }
-                    lego_sandbox::JobError::Stop { source, .. } => {
-                        format!("cannot stop its sandbox: {}", chain(source))
-                    }
-                    lego_sandbox::JobError::Panicked { message, .. } => {
-                        format!("panicked: {message}")
-                    }
-                    lego_sandbox::JobError::Failed { .. } => unreachable!("matched above"),
-                };
-                progress(&bases[job].2, &format!("failed: {why}"));
-            }
-        }
-    }
+    let bar = ProgressBar::new("pull requests");
+    let report = mine_tasks(
+        &args.repo,
+        &prs,
+        &starter,
+        &args.out,
+        &rejected_path,
+        &options,
+        &bar,
+    )?;
     bar.finish();
     let accepted = lego_data::completed_ids(&args.out, "instance_id")?.len();
     tracing::info!(
@@ -316,31 +153,13 @@ pub fn run(args: MineArgs) -> Result<()> {
         args.out.display(),
         rejected_path.display()
     );
-    if failed > 0 {
-        bail!("{failed} pull requests could not be validated (not recorded; rerun to retry them)");
+    if !report.failed.is_empty() {
+        bail!(
+            "{} pull requests could not be validated (not recorded; rerun to retry them)",
+            report.failed.len()
+        );
     }
     Ok(())
-}
-
-/// Validates `task` in `sandbox`, whose HEAD is the base commit (its id differs from the
-/// task's when the history was squashed).
-fn validate_in(
-    sandbox: &mut dyn Sandbox,
-    task: &Task,
-    options: &ValidateOptions,
-) -> Result<Validation> {
-    let head = sandbox
-        .exec("git rev-parse HEAD", &ExecOptions::default())
-        .context("cannot read the sandbox's HEAD")?;
-    let head = head.output.trim();
-    if head.len() != 40 {
-        bail!("the sandbox's HEAD is not a commit: {head}");
-    }
-    let local = Task {
-        base_commit: head.to_owned(),
-        ..task.clone()
-    };
-    Ok(validate(sandbox, &local, options)?)
 }
 
 /// The pull requests of `path`, each number once.
@@ -361,16 +180,4 @@ fn read_prs(path: &Path) -> Result<Vec<PullRequest>> {
         prs.push(pr);
     }
     Ok(prs)
-}
-
-/// An error and its causes on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let parts: Vec<String> = std::iter::successors(Some(e), |e| e.source())
-        .map(ToString::to_string)
-        .collect();
-    parts.join(": ")
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
