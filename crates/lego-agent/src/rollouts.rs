@@ -74,7 +74,7 @@ pub struct RolloutReport {
 /// shape (and written for trajectories that have none yet on a resumed run).
 ///
 /// Each episode runs in a sandbox holding the task's repository at its base commit
-/// ([`TaskRepo`]); the final patch is then graded after a [`Sandbox::reset`] to the clean
+/// ([`TaskRepo`](crate::TaskRepo)); the final patch is then graded after a [`Sandbox::reset`] to the clean
 /// environment, by the task's tests with its test patch. `progress` counts pairs.
 #[allow(clippy::too_many_arguments)]
 pub fn run_rollouts(

@@ -31,8 +31,18 @@ pub(crate) fn run(
     state: &mut BashState,
     args: &Map<String, Value>,
 ) -> (String, Option<i64>) {
-    let Some(command) = args.get("command").and_then(Value::as_str) else {
-        return (super::missing("command", "execute_bash"), None);
+    let command = match args.get("command") {
+        Some(Value::String(command)) => command.as_str(),
+        None | Some(Value::Null) => return (super::missing("command", "execute_bash"), None),
+        // Present but not text: say so, rather than that it is missing.
+        Some(other) => {
+            return (
+                format!(
+                    "ERROR:\nInvalid value for argument \"command\" in tool call execute_bash: expected a string, got {other}"
+                ),
+                None,
+            );
+        }
     };
     let is_input = match args.get("is_input") {
         Some(Value::Bool(b)) => *b,
