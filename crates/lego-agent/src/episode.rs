@@ -130,6 +130,7 @@ pub fn run_episode(
             Err(PolicyError::Failed(why)) => break (EndReason::PolicyError, Some(why)),
         };
         turns += 1;
+        let turn_usage = turn.usage;
         let step_usage = turn.usage.unwrap_or_default();
         usage.add(step_usage);
         let mut message = turn.message;
@@ -151,6 +152,7 @@ pub fn run_episode(
                     error: Some(StepError::ToolCallParse),
                     exit_code: None,
                     duration_s: Some(0.0),
+                    usage: turn_usage,
                 });
                 messages.push(message);
                 messages.push(Message::new(Role::User, correction));
@@ -173,6 +175,7 @@ pub fn run_episode(
         messages.push(message);
         let mut meta = StepMeta {
             duration_s: Some(0.0),
+            usage: turn_usage,
             ..StepMeta::default()
         };
         let mut finished = false;

@@ -1,7 +1,6 @@
 //! [`Policy`]: whatever turns the conversation so far into the agent's next step.
 
 use lego_data::{Message, Task};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What a policy sees when asked for the next step.
@@ -15,22 +14,9 @@ pub struct Context<'a> {
     pub messages: &'a [Message],
 }
 
-/// Tokens a model call used, as the server counts them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Tokens of the prompt.
-    pub prompt_tokens: u64,
-    /// Tokens generated.
-    pub completion_tokens: u64,
-}
-
-impl Usage {
-    /// Adds `other` to `self`.
-    pub fn add(&mut self, other: Usage) {
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-    }
-}
+/// Tokens a model call used, as the server counts them (lego-data's type, so a step's
+/// `StepMeta` holds it as is).
+pub type Usage = lego_data::TokenUsage;
 
 /// One step of a policy: the assistant message (tool calls native, or as Hermes text in its
 /// content, which the loop parses) and what it cost.

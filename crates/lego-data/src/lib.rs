@@ -79,8 +79,8 @@ pub use sanitize::{
     sanitize_repo, sanitized_copy,
 };
 pub use schema::{
-    FunctionCall, Message, Outcome, Role, StepError, StepMeta, Task, TaskSource, ToolCall,
-    Trajectory,
+    FunctionCall, Message, Outcome, Role, StepError, StepMeta, Task, TaskSource, TokenUsage,
+    ToolCall, Trajectory,
 };
 pub use sharegpt::{
     SHAREGPT_TOOL_ROLE, ShareGptMessage, ShareGptRecord, from_sharegpt, to_sharegpt,

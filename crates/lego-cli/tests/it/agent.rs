@@ -336,6 +336,11 @@ fn openai_policy_runs_whole_episodes_over_http() {
             assert!(t["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
             // Hermes text or native, the steps hold parsed tool calls answered by tool messages.
             let messages = t["messages"].as_array().unwrap();
+            // Token usage per turn, as the server counted it.
+            for m in messages.iter().filter(|m| m["role"] == "assistant") {
+                assert_eq!(m["step"]["usage"]["completion_tokens"], 20, "{m}");
+                assert!(m["step"]["usage"]["prompt_tokens"].as_u64().unwrap() >= 200);
+            }
             for (i, m) in messages.iter().enumerate() {
                 if m["role"] == "assistant" && m["tool_calls"][0]["function"]["name"] != "finish" {
                     assert!(!m["content"].as_str().unwrap().contains("<tool_call>"));

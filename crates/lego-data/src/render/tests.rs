@@ -110,6 +110,7 @@ fn error_steps_and_turn_masks_get_no_loss_unless_masking_is_off() {
         error: Some(StepError::CommandNotFound),
         exit_code: Some(127),
         duration_s: None,
+        usage: None,
     });
     let mut masked = Message::assistant("Retry.", vec![]);
     masked.turn_mask = true;

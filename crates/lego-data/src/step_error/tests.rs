@@ -405,6 +405,7 @@ fn annotate_matches_results_and_keeps_metadata() {
         error: None,
         exit_code: Some(127),
         duration_s: Some(0.4),
+        usage: None,
     });
     let mut a2 = Message::new(Role::Assistant, "");
     a2.tool_calls = vec![ToolCall::new(

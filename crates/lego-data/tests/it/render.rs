@@ -36,6 +36,7 @@ fn edge_cases() -> Vec<Trajectory> {
         error: Some(StepError::CommandNotFound),
         exit_code: Some(127),
         duration_s: None,
+        usage: None,
     });
     let mut masked = Message::assistant("masked turn", vec![]);
     masked.turn_mask = true;
