@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use lego_agent::{
     EpisodeOptions, ExpertOptions, OpenAiOptions, OpenAiPolicy, Policy, RolloutOptions,
@@ -16,7 +16,7 @@ use lego_agent::{
 };
 use lego_data::{Task, read_jsonl};
 use lego_openai::{Client, ClientConfig};
-use lego_sandbox::{RunOptions, Starter};
+use lego_sandbox::RunOptions;
 
 use crate::ProgressBar;
 use crate::sandbox_args::{Backend, HistoryArgs, ReposArgs};
@@ -181,12 +181,7 @@ fn run_agent(args: RunArgs, local: Option<LocalPolicies<'_>>) -> Result<()> {
         },
         ..RolloutOptions::default()
     };
-    let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
-        format!(
-            "cannot start sandboxes on the {} backend",
-            lego_sandbox::BackendKind::from(args.backend)
-        )
-    })?;
+    let starter = args.backend.starter(args.install.clone())?;
     let (seed, rate) = (args.seed, args.mistake_rate);
     let client = match args.policy {
         PolicyKind::Openai => {

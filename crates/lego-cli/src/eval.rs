@@ -5,7 +5,7 @@ use clap::Subcommand;
 use lego_agent::{EvalOptions, read_predictions};
 use lego_cli::ProgressBar;
 use lego_data::Task;
-use lego_sandbox::{GradeOptions, LogParser, RunOptions, Starter, grade};
+use lego_sandbox::{GradeOptions, LogParser, RunOptions, grade};
 
 use lego_cli::sandbox_args::{Backend, HistoryArgs, ReposArgs};
 
@@ -91,12 +91,7 @@ fn run_eval(args: RunArgs) -> Result<()> {
         );
     }
     let repos = args.repos.repos()?;
-    let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
-        format!(
-            "cannot start sandboxes on the {} backend",
-            lego_sandbox::BackendKind::from(args.backend)
-        )
-    })?;
+    let starter = args.backend.starter(args.install.clone())?;
     let options = EvalOptions {
         jobs: args.jobs.max(1),
         history: args.history.mode(),

@@ -12,7 +12,7 @@ use lego_agent::{MiningOptions, mine_tasks};
 use lego_cli::ProgressBar;
 use lego_cli::sandbox_args::{Backend, HistoryArgs};
 use lego_data::{MineOptions, PullRequest, TestPatterns, jsonl_records};
-use lego_sandbox::{RunOptions, Starter, ValidateOptions};
+use lego_sandbox::{RunOptions, ValidateOptions};
 use serde_json::Value;
 
 #[derive(Debug, Args)]
@@ -130,12 +130,7 @@ pub fn run(args: MineArgs) -> Result<()> {
         limit: args.limit,
     };
     let prs = read_prs(&args.prs)?;
-    let starter = Starter::new(args.backend.into(), args.install.clone()).with_context(|| {
-        format!(
-            "cannot start sandboxes on the {} backend",
-            lego_sandbox::BackendKind::from(args.backend)
-        )
-    })?;
+    let starter = args.backend.starter(args.install.clone())?;
     let bar = ProgressBar::new("pull requests");
     let report = mine_tasks(
         &args.repo,

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use lego_agent::Repos;
 use lego_data::SanitizeMode;
-use lego_sandbox::BackendKind;
+use lego_sandbox::{BackendKind, Starter};
 
 /// `--backend`: where sandboxes run.
 
@@ -17,6 +17,16 @@ pub enum Backend {
     Local,
     /// Containers of the repository's environment image.
     Docker,
+}
+
+impl Backend {
+    /// Starts the backend: the Docker engine connected and its base image made (`install`:
+    /// Docker only, commands run when an environment image is built).
+    pub fn starter(self, install: Vec<String>) -> Result<Starter> {
+        let kind = BackendKind::from(self);
+        Starter::new(kind, install)
+            .with_context(|| format!("cannot start sandboxes on the {kind} backend"))
+    }
 }
 
 impl From<Backend> for BackendKind {

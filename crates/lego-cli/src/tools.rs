@@ -6,8 +6,6 @@ use clap::Subcommand;
 use lego_sandbox::{ToolState, tool_call};
 use serde_json::{Value, json};
 
-use lego_sandbox::Starter;
-
 use crate::repo::SandboxRepo;
 use lego_cli::sandbox_args::Backend;
 
@@ -56,13 +54,8 @@ fn replay(
     let calls = read_actions(actions)?;
     let prepared = source.prepare()?;
     let repo = prepared.path();
-    let mut sandbox = Starter::new(backend.into(), install)
-        .with_context(|| {
-            format!(
-                "cannot start sandboxes on the {} backend",
-                lego_sandbox::BackendKind::from(backend)
-            )
-        })?
+    let mut sandbox = backend
+        .starter(install)?
         .start(&repo, source.name().as_deref())
         .with_context(|| format!("failed to start a sandbox on {}", source.repo.display()))?;
     let mut state = ToolState::default();
