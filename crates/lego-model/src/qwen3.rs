@@ -56,8 +56,10 @@ pub(crate) enum Fill {
     /// As transformers' `_init_weights`: normal(0, std) for linear and embedding weights, ones
     /// for norms.
     Random { std: f64 },
-    /// Zeros everywhere, to be overwritten by a checkpoint.
-    Zeros,
+    /// Memory left as allocated (no fill): every variable is overwritten by a checkpoint
+    /// before use, and a checkpoint that misses one is an error, so writing zeros first would
+    /// only cost a pass over the whole model.
+    Empty,
 }
 
 impl Qwen3 {
@@ -558,13 +560,11 @@ struct RmsNorm {
 
 impl RmsNorm {
     fn new(vs: nn::Path, size: i64, eps: f64, fill: Fill) -> Result<Self> {
-        let init = match fill {
-            Fill::Random { .. } => nn::Init::Const(1.0),
-            Fill::Zeros => nn::Init::Const(0.0),
-        };
-        let weight = vs
-            .f_var("weight", &[size], init)
-            .map_err(torch(format!("create {}", vs.path("weight"))))?;
+        let weight = match fill {
+            Fill::Random { .. } => vs.f_var("weight", &[size], nn::Init::Const(1.0)),
+            Fill::Empty => empty_var(&vs, &[size]),
+        }
+        .map_err(torch(format!("create {}", vs.path("weight"))))?;
         Ok(Self { weight, eps })
     }
 
@@ -695,13 +695,22 @@ fn count_labels(labels: &Tensor) -> Result<i64> {
 }
 
 fn var(vs: &nn::Path, dims: &[i64], fill: Fill) -> Result<Tensor> {
-    let init = match fill {
-        Fill::Random { std } => nn::Init::Randn {
-            mean: 0.0,
-            stdev: std,
-        },
-        Fill::Zeros => nn::Init::Const(0.0),
-    };
-    vs.f_var("weight", dims, init)
-        .map_err(torch(format!("create {}", vs.path("weight"))))
+    match fill {
+        Fill::Random { std } => vs.f_var(
+            "weight",
+            dims,
+            nn::Init::Randn {
+                mean: 0.0,
+                stdev: std,
+            },
+        ),
+        Fill::Empty => empty_var(vs, dims),
+    }
+    .map_err(torch(format!("create {}", vs.path("weight"))))
+}
+
+/// A trainable `weight` variable of the store's kind and device, its memory not filled.
+fn empty_var(vs: &nn::Path, dims: &[i64]) -> Result<Tensor, tch::TchError> {
+    let tensor = Tensor::f_empty(dims, (vs.kind(), vs.device()))?;
+    Ok(vs.add("weight", tensor, true))
 }

@@ -81,7 +81,7 @@ impl Qwen3Model {
         let dir = dir.as_ref();
         let mut vs = nn::VarStore::new(options.device);
         vs.set_kind(options.kind);
-        let net = Qwen3::build(vs.root(), &config, Fill::Zeros)?;
+        let net = Qwen3::build(vs.root(), &config, Fill::Empty)?;
         let started = std::time::Instant::now();
         let bytes = load_weights(&vs, dir)?;
         // Debug, not info: a command that rejects its input after loading the model (a token
