@@ -8,7 +8,7 @@ use lego_data::TestPatterns;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{SourceFile, is_broken, parse, parse_repo, parser};
+use crate::entities::{Entity, SourceFile, is_broken, parse, parse_repo, parser};
 use crate::modifiers::{self, Modifier, Target};
 use crate::rng::Rng;
 use crate::{Error, Result};
@@ -84,17 +84,22 @@ pub fn candidates(repo: &Path, options: &CandidateOptions) -> Result<Vec<Candida
     let chosen = select_modifiers(options.modifiers.as_deref())?;
     let files = parse_repo(repo, &options.test_patterns)?;
     parser()?;
-    let per_file: Vec<Vec<(blake3::Hash, Candidate)>> = files
+    // One work item per entity: a repository's files differ a lot in size, entities less.
+    let work: Vec<(&SourceFile, &Entity)> = files
+        .iter()
+        .flat_map(|f| f.entities.iter().map(move |e| (f, e)))
+        .collect();
+    let per_entity: Vec<Vec<(blake3::Hash, Candidate)>> = work
         .par_iter()
         .map_init(
             || parser().expect("the grammar loaded above"),
-            |parser, file| Ok(file_candidates(parser, file, &chosen, options)),
+            |parser, (file, entity)| entity_candidates(parser, file, entity, &chosen, options),
         )
-        .collect::<Result<_>>()?;
+        .collect();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut duplicates = 0usize;
-    for (hash, candidate) in per_file.into_iter().flatten() {
+    for (hash, candidate) in per_entity.into_iter().flatten() {
         if seen.insert(hash) {
             out.push(candidate);
         } else {
@@ -110,18 +115,19 @@ pub fn candidates(repo: &Path, options: &CandidateOptions) -> Result<Vec<Candida
     Ok(out)
 }
 
-fn file_candidates(
+fn entity_candidates(
     parser: &mut tree_sitter::Parser,
     file: &SourceFile,
+    entity: &Entity,
     chosen: &[&'static dyn Modifier],
     options: &CandidateOptions,
 ) -> Vec<(blake3::Hash, Candidate)> {
     let root = file.tree.root_node();
     let original = normalise(&file.text);
     let mut out = Vec::new();
-    for entity in &file.entities {
+    {
         let Some(node) = root.descendant_for_byte_range(entity.start, entity.end) else {
-            continue;
+            return out;
         };
         let target = Target {
             text: &file.text,
