@@ -6,6 +6,7 @@ use tree_sitter::Node;
 use crate::entities::EntityKind;
 use crate::rng::Rng;
 
+mod break_operator_chain;
 mod change_constant;
 mod change_default;
 mod change_operator;
@@ -13,13 +14,16 @@ mod drop_except_handler;
 mod flip_comparison;
 mod invert_if_else;
 mod negate_condition;
+mod off_by_one;
 mod remove_assignment;
 mod remove_class_bases;
 mod remove_conditional;
 mod remove_loop;
 mod remove_method;
 mod remove_return;
+mod remove_self_update;
 mod remove_wrapper;
+mod shuffle_methods;
 mod swap_call_arguments;
 mod swap_operands;
 
@@ -60,6 +64,7 @@ pub fn all() -> Vec<&'static dyn Modifier> {
     vec![
         &remove_class_bases::RemoveClassBases,
         &remove_method::RemoveMethod,
+        &shuffle_methods::ShuffleMethods,
         &invert_if_else::InvertIfElse,
         &remove_assignment::RemoveAssignment,
         &remove_conditional::RemoveConditional,
@@ -67,13 +72,16 @@ pub fn all() -> Vec<&'static dyn Modifier> {
         &remove_wrapper::RemoveWrapper,
         &change_operator::ChangeOperator,
         &swap_operands::SwapOperands,
+        &break_operator_chain::BreakOperatorChain,
         &change_constant::ChangeConstant,
         &flip_comparison::FlipComparison,
+        &off_by_one::OffByOne,
         &remove_return::RemoveReturn,
         &swap_call_arguments::SwapCallArguments,
         &change_default::ChangeDefault,
         &negate_condition::NegateCondition,
         &drop_except_handler::DropExceptHandler,
+        &remove_self_update::RemoveSelfUpdate,
     ]
 }
 
