@@ -23,6 +23,7 @@ mod remove_method;
 mod remove_return;
 mod remove_self_update;
 mod remove_wrapper;
+mod shuffle_lines;
 mod shuffle_methods;
 mod swap_call_arguments;
 mod swap_operands;
@@ -66,6 +67,7 @@ pub fn all() -> Vec<&'static dyn Modifier> {
         &remove_method::RemoveMethod,
         &shuffle_methods::ShuffleMethods,
         &invert_if_else::InvertIfElse,
+        &shuffle_lines::ShuffleLines,
         &remove_assignment::RemoveAssignment,
         &remove_conditional::RemoveConditional,
         &remove_loop::RemoveLoop,
