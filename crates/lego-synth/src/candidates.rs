@@ -85,15 +85,17 @@ pub fn candidates(repo: &Path, options: &CandidateOptions) -> Result<Vec<Candida
     let files = parse_repo(repo, &options.test_patterns)?;
     parser()?;
     // One work item per entity: a repository's files differ a lot in size, entities less.
-    let work: Vec<(&SourceFile, &Entity)> = files
+    let originals: Vec<String> = files.par_iter().map(|f| normalise(&f.text)).collect();
+    let work: Vec<(&SourceFile, &str, &Entity)> = files
         .iter()
-        .flat_map(|f| f.entities.iter().map(move |e| (f, e)))
+        .zip(&originals)
+        .flat_map(|(f, o)| f.entities.iter().map(move |e| (f, o.as_str(), e)))
         .collect();
     let per_entity: Vec<Vec<(blake3::Hash, Candidate)>> = work
         .par_iter()
         .map_init(
             || parser().expect("the grammar loaded above"),
-            |parser, (file, entity)| entity_candidates(parser, file, entity, &chosen, options),
+            |parser, item| entity_candidates(parser, *item, &chosen, options),
         )
         .collect();
     let mut seen = HashSet::new();
@@ -117,64 +119,63 @@ pub fn candidates(repo: &Path, options: &CandidateOptions) -> Result<Vec<Candida
 
 fn entity_candidates(
     parser: &mut tree_sitter::Parser,
-    file: &SourceFile,
-    entity: &Entity,
+    (file, original, entity): (&SourceFile, &str, &Entity),
     chosen: &[&'static dyn Modifier],
     options: &CandidateOptions,
 ) -> Vec<(blake3::Hash, Candidate)> {
-    let root = file.tree.root_node();
-    let original = normalise(&file.text);
     let mut out = Vec::new();
-    {
-        let Some(node) = root.descendant_for_byte_range(entity.start, entity.end) else {
-            return out;
-        };
-        let target = Target {
-            text: &file.text,
-            node,
-            kind: entity.kind,
-        };
-        let mut applicable: Vec<&dyn Modifier> = chosen
-            .iter()
-            .copied()
-            .filter(|m| m.applies(&target))
-            .collect();
-        Rng::keyed(options.seed, &[&file.path, &entity.name]).shuffle(&mut applicable);
-        let mut kept = 0;
-        for modifier in applicable {
-            if kept >= options.max_per_entity {
-                break;
-            }
-            let mut rng = Rng::keyed(options.seed, &[&file.path, &entity.name, modifier.name()]);
-            let Some(edits) = modifier.rewrite(&target, &mut rng) else {
-                continue;
-            };
-            let new = modifiers::apply(&file.text, &edits);
-            let normalised = normalise(&new);
-            if normalised == original {
-                continue;
-            }
-            if parse(parser, &new).is_none_or(|t| is_broken(&t)) {
-                tracing::debug!(file = %file.path, entity = %entity.name, modifier = modifier.name(), "rewrite does not parse");
-                continue;
-            }
-            let mut hasher = blake3::Hasher::new();
-            hasher.update(file.path.as_bytes());
-            hasher.update(b"\0");
-            hasher.update(normalised.as_bytes());
-            let hash = hasher.finalize();
-            kept += 1;
-            out.push((
-                hash,
-                Candidate {
-                    candidate_id: format!("{}-{}", modifier.name(), &hash.to_hex()[..12]),
-                    file: file.path.clone(),
-                    entity: entity.name.clone(),
-                    modifier: modifier.name().to_owned(),
-                    bug_patch: file_patch(&file.path, &file.text, &new),
-                },
-            ));
+    let Some(node) = file
+        .tree
+        .root_node()
+        .descendant_for_byte_range(entity.start, entity.end)
+    else {
+        return out;
+    };
+    let target = Target {
+        text: &file.text,
+        node,
+        kind: entity.kind,
+    };
+    let mut applicable: Vec<&dyn Modifier> = chosen
+        .iter()
+        .copied()
+        .filter(|m| m.applies(&target))
+        .collect();
+    Rng::keyed(options.seed, &[&file.path, &entity.name]).shuffle(&mut applicable);
+    let mut kept = 0;
+    for modifier in applicable {
+        if kept >= options.max_per_entity {
+            break;
         }
+        let mut rng = Rng::keyed(options.seed, &[&file.path, &entity.name, modifier.name()]);
+        let Some(edits) = modifier.rewrite(&target, &mut rng) else {
+            continue;
+        };
+        let new = modifiers::apply(&file.text, &edits);
+        let normalised = normalise(&new);
+        if normalised == original {
+            continue;
+        }
+        if parse(parser, &new).is_none_or(|t| is_broken(&t)) {
+            tracing::debug!(file = %file.path, entity = %entity.name, modifier = modifier.name(), "rewrite does not parse");
+            continue;
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(file.path.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(normalised.as_bytes());
+        let hash = hasher.finalize();
+        kept += 1;
+        out.push((
+            hash,
+            Candidate {
+                candidate_id: format!("{}-{}", modifier.name(), &hash.to_hex()[..12]),
+                file: file.path.clone(),
+                entity: entity.name.clone(),
+                modifier: modifier.name().to_owned(),
+                bug_patch: file_patch(&file.path, &file.text, &new),
+            },
+        ));
     }
     out
 }
