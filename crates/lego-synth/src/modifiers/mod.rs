@@ -27,6 +27,7 @@ mod shuffle_lines;
 mod shuffle_methods;
 mod swap_call_arguments;
 mod swap_operands;
+mod use_other_variable;
 
 /// One replacement of the bytes `start..end` of a file by `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +85,7 @@ pub fn all() -> Vec<&'static dyn Modifier> {
         &negate_condition::NegateCondition,
         &drop_except_handler::DropExceptHandler,
         &remove_self_update::RemoveSelfUpdate,
+        &use_other_variable::UseOtherVariable,
     ]
 }
 
