@@ -65,10 +65,10 @@ fn base_reads_a_revision_and_the_filter_holds() {
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "base"]);
-    // A later change that the base does not have.
+    // A later file that the base does not have (and that flip_comparison would change).
     std::fs::write(
         dir.path().join("pkg/new.py"),
-        "def later(a, b):\n    return a - b\n",
+        "def later(a, b):\n    return a < b\n",
     )
     .unwrap();
     let out = dir.path().join("cands.jsonl");
