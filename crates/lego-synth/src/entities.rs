@@ -200,3 +200,6 @@ fn collect(block: Node, class: Option<&str>, path: &str, text: &str, out: &mut V
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
