@@ -40,7 +40,7 @@ impl Rng {
         (self.next_u64() % n as u64) as usize
     }
 
-    /// One element of a non-empty slice.
+    /// One element of a slice; `None` when it is empty.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         if items.is_empty() {
             None

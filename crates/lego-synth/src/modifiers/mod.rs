@@ -183,7 +183,7 @@ pub(crate) fn line_span(text: &str, node: Node) -> Option<(usize, usize)> {
     Some((start, line_end))
 }
 
-/// The statements of a block that are alone on their lines, with their line spans.
+/// The statements of a block (its named children other than comments).
 pub(crate) fn statements<'t>(block: Node<'t>) -> Vec<Node<'t>> {
     let mut cursor = block.walk();
     block
