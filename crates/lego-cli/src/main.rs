@@ -12,6 +12,7 @@ mod hf_dataset;
 mod mine;
 mod repo;
 mod sandbox;
+mod synth;
 mod tokenizer;
 mod tools;
 mod torch;
@@ -49,6 +50,9 @@ enum Command {
     /// The agent's tools in a sandbox.
     #[command(subcommand)]
     Tools(tools::Command),
+    /// Synthetic bugs: candidates made by rewriting Python syntax trees.
+    #[command(subcommand)]
+    Synth(synth::Command),
     /// Repositories: history sanitisation.
     #[command(subcommand)]
     Repo(repo::Command),
@@ -74,6 +78,7 @@ fn main() {
         Command::Agent(cmd) => lego_cli::agent::run(cmd, None),
         Command::Tools(cmd) => tools::run(cmd),
         Command::Repo(cmd) => repo::run(cmd),
+        Command::Synth(cmd) => synth::run(cmd),
         Command::Sandbox(cmd) => sandbox::run(cmd),
         Command::Model(args) => torch::run("model", &cli.output, args),
         Command::Sft(args) => torch::run("sft", &cli.output, args),

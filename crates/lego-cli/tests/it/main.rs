@@ -9,6 +9,7 @@ mod agent;
 mod export;
 mod mine;
 mod output;
+mod synth;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
