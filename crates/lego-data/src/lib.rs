@@ -48,6 +48,7 @@ mod mine;
 mod progress;
 mod pyjson;
 mod render;
+mod rng;
 mod sanitize;
 mod schema;
 mod sharegpt;
@@ -74,6 +75,7 @@ pub use render::{
     ChatText, Example, IGNORE_INDEX, Overlong, RenderOptions, Rendered, TurnCounts, render_all,
     render_chat, render_example,
 };
+pub use rng::Rng;
 pub use sanitize::{
     SQUASH_AUTHOR, SQUASH_MESSAGE, SanitizeMode, SanitizeOptions, SanitizeReport, SanitizedCopy,
     sanitize_repo, sanitized_copy,

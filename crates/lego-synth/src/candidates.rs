@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::{Entity, SourceFile, is_broken, parse, parse_repo, parser};
 use crate::modifiers::{self, Modifier, Target};
-use crate::rng::Rng;
 use crate::{Error, Result};
+use lego_data::Rng;
 
 /// What [`candidates`] looks for.
 #[derive(Debug, Clone)]

@@ -25,10 +25,9 @@ mod candidates;
 mod entities;
 mod error;
 mod modifiers;
-mod rng;
 
 pub use candidates::{Candidate, CandidateOptions, candidates, file_patch, select_modifiers};
 pub use entities::{Entity, EntityKind, SourceFile, entities_of, parse_repo, python_files};
 pub use error::{Error, Result};
+pub use lego_data::Rng;
 pub use modifiers::{Edit, Modifier, Target, all as all_modifiers, apply, names as modifier_names};
-pub use rng::Rng;

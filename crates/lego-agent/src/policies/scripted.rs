@@ -17,7 +17,7 @@
 
 use std::collections::VecDeque;
 
-use lego_data::{Message, Role, Task, ToolCall};
+use lego_data::{Message, Rng, Role, Task, ToolCall};
 use lego_sandbox::{TESTBED, patch_files, with_stdin};
 use serde_json::{Value, json};
 
@@ -46,7 +46,7 @@ impl Default for ExpertOptions {
 pub struct ScriptedExpert {
     plan: VecDeque<Action>,
     files: Vec<FilePatch>,
-    rng: SplitMix64,
+    rng: Rng,
     mistake_rate: f64,
     /// The correct action sent last, to check its observation.
     last: Option<Action>,
@@ -131,7 +131,7 @@ impl ScriptedExpert {
         ScriptedExpert {
             plan,
             files,
-            rng: SplitMix64(options.seed),
+            rng: Rng::new(options.seed),
             mistake_rate: options.mistake_rate,
             last: None,
         }
@@ -554,30 +554,12 @@ fn parse_patch(patch: &str) -> Vec<FilePatch> {
     files
 }
 
-/// A small seeded generator (SplitMix64): mistakes reproducible from a seed, no dependency.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// A seed for one episode: the run's seed mixed with the task and the rollout.
 pub fn episode_seed(seed: u64, instance_id: &str, rollout: usize) -> u64 {
-    let mut h = SplitMix64(seed ^ (rollout as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+    let mut h = Rng::new(seed ^ (rollout as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     let mut acc = h.next_u64();
     for b in instance_id.bytes() {
         acc = (acc ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
     }
-    SplitMix64(acc).next_u64()
+    Rng::new(acc).next_u64()
 }

@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, is_function, replace, text};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Changes the default value of a parameter: `True` and `False` swap, a decimal integer
 /// changes by one.

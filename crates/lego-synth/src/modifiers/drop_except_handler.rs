@@ -1,5 +1,5 @@
 use super::{Edit, Modifier, Target, is_function, line_span, nodes};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Drops one `except` clause of a `try` that keeps another handler or a `finally`.
 ///

@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, is_function, nodes, replace};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Flips a comparison at its boundary: `<` and `<=`, `>` and `>=`, `==` and `!=`.
 ///

@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, is_function, line_span, nodes, replace, text};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Swaps the two branches of an `if`/`else` (one without `elif`), keeping the condition.
 ///

@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use crate::entities::EntityKind;
-use crate::rng::Rng;
+use lego_data::Rng;
 
 mod break_operator_chain;
 mod change_constant;
@@ -199,7 +199,7 @@ pub(crate) mod testing {
 
     use super::{Modifier, Target, apply};
     use crate::entities::{entities_of, parse, parser};
-    use crate::rng::Rng;
+    use lego_data::Rng;
 
     pub(crate) fn check(modifier: &dyn Modifier, seed: u64, input: &str, expected: &str) {
         let mut parser = parser().expect("grammar loads");

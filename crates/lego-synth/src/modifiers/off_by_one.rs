@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, is_function, nodes, replace, text};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Moves a non-literal index (one named like an index, or `len(...)`), slice bound or `range` bound by one: `xs[i]` becomes
 /// `xs[i + 1]` or `xs[i - 1]`, `range(n)` becomes `range(n - 1)` or `range(n + 1)`.

@@ -1,5 +1,5 @@
 use super::{Edit, Modifier, Target, delete_statement, is_function, nodes};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Removes an assignment statement (plain or augmented) from a function.
 ///

@@ -1,6 +1,6 @@
 use super::{Edit, Modifier, Target, replace, text};
 use crate::entities::EntityKind;
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Removes a base class from a class definition (all of them when it has one).
 ///

@@ -1,6 +1,6 @@
 use super::{Edit, Modifier, Target, delete_statement, statements};
 use crate::entities::EntityKind;
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Removes one method from a class that has another statement left in its body.
 ///

@@ -1,5 +1,5 @@
 use super::{Edit, Modifier, Target, delete_statement, is_function, nodes, replace};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Removes a `return` statement; an early return that is alone in its block becomes `pass`.
 ///

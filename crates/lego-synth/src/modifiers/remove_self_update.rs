@@ -1,6 +1,6 @@
 use super::{Edit, Modifier, Target, delete_statement, nodes};
 use crate::entities::EntityKind;
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Removes an update of an attribute of `self` (`self.x = ...`, `self.n += 1`) from a method.
 ///

@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, is_function, nodes};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Removes a `with` or `try` wrapper, keeping its body (dedented); a `try`'s handlers,
 /// `else` and `finally` go with it.

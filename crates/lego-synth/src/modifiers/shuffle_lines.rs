@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, is_function, line_span, nodes, replace, statements, text};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Reorders the statements of one block of a function (a random permutation other than the
 /// identity; a docstring stays first). Blocks of two to eight statements, each alone on its

@@ -2,7 +2,7 @@ use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, replace, statements, text};
 use crate::entities::EntityKind;
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Reorders the methods of a class (a random permutation other than the identity).
 ///

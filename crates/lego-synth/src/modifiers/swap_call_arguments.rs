@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Edit, Modifier, Target, is_function, nodes, replace, text};
-use crate::rng::Rng;
+use lego_data::Rng;
 
 /// Swaps two adjacent positional arguments of a call.
 ///

@@ -1,5 +1,5 @@
-//! SplitMix64: a tiny, fast, seedable generator, so candidates are a function of the seed
-//! without pulling in `rand`.
+//! SplitMix64: a tiny, fast, seedable generator, so what lego draws (bug candidates, a scripted
+//! agent's mistakes) is a function of the seed, without pulling in `rand`.
 
 /// A SplitMix64 generator (Steele, Lea and Flood 2014).
 #[derive(Debug, Clone)]
@@ -33,6 +33,11 @@ impl Rng {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+
+    /// A number in `[0, 1)` with 53 random bits.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// A number in `0..n` (`n` > 0); the modulo bias is negligible for the small `n` used here.
