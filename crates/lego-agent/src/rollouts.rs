@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use lego_data::{
-    JsonlAppender, Progress, SanitizeMode, Task, TestPatterns, Trajectory, jsonl_records,
+    JsonlAppender, Progress, SanitizeMode, Task, TestPatterns, Trajectory, complete_records,
 };
 use lego_sandbox::{JobError, Pool, RunOptions, Sandbox, Starter, run_tests};
 use serde_json::{Map, Value, json};
@@ -94,7 +94,9 @@ pub fn run_rollouts(
         jobs = options.jobs
     );
     let _entered = span.enter();
-    let done = written_pairs(out)?;
+    // Read once: the pairs to skip, and the trajectories whose predictions a kill lost.
+    let (written, _) = complete_records(out)?;
+    let done = written_pairs(out, &written)?;
     let mut report = RolloutReport::default();
     let mut todo = Vec::new();
     for task in tasks {
@@ -116,7 +118,7 @@ pub fn run_rollouts(
     }
     let trajectories = Mutex::new(JsonlAppender::open(out)?);
     let predictions = match predictions {
-        Some(path) => Some((Mutex::new(catch_up_predictions(out, path)?), path)),
+        Some(path) => Some((Mutex::new(catch_up_predictions(&written, path)?), path)),
         None => None,
     };
 
@@ -246,60 +248,36 @@ pub fn prediction(trajectory: &Trajectory) -> Value {
     })
 }
 
-/// The (instance_id, rollout) pairs already in `out`.
-fn written_pairs(out: &Path) -> Result<HashSet<(String, usize)>> {
+/// The (instance_id, rollout) pairs of the trajectories already in `out`.
+fn written_pairs(out: &Path, written: &[(usize, Value)]) -> Result<HashSet<(String, usize)>> {
     let mut pairs = HashSet::new();
-    if !out.exists() {
-        return Ok(pairs);
-    }
-    for (line, value) in records(out)? {
-        let id = value.get("instance_id").and_then(Value::as_str);
-        let rollout = value.get("rollout").and_then(Value::as_u64).unwrap_or(0);
-        let Some(id) = id else {
+    for (line, value) in written {
+        let Some(id) = value.get("instance_id").and_then(Value::as_str) else {
             return Err(Error::Input {
                 location: format!("{}:{line}", out.display()),
                 message: "trajectory without instance_id".to_owned(),
             });
         };
+        let rollout = value.get("rollout").and_then(Value::as_u64).unwrap_or(0);
         pairs.insert((id.to_owned(), rollout as usize));
     }
     Ok(pairs)
 }
 
-/// The complete records of a JSONL output (a torn last line, left by a kill, is skipped).
-fn records(path: &Path) -> Result<Vec<(usize, Value)>> {
-    let mut out = Vec::new();
-    let mut torn = None;
-    for item in jsonl_records::<Value>(path)? {
-        if let Some(e) = torn.take() {
-            return Err(e);
-        }
-        match item {
-            Ok(record) => out.push(record),
-            Err(e @ lego_data::Error::Malformed { .. }) => torn = Some(Error::from(e)),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(out)
-}
-
-/// Opens the predictions file, first appending the predictions of rollout-0 trajectories that
-/// a killed run wrote without theirs.
-fn catch_up_predictions(out: &Path, path: &Path) -> Result<JsonlAppender> {
+/// Opens the predictions file, first appending the predictions of the rollout-0 trajectories
+/// in `written` that a killed run wrote without theirs.
+fn catch_up_predictions(written: &[(usize, Value)], path: &Path) -> Result<JsonlAppender> {
     let mut file = JsonlAppender::open(path)?;
     let have = lego_data::completed_ids(path, "instance_id")?;
-    if out.exists() {
-        for (_, value) in records(out)? {
-            if value.get("rollout").and_then(Value::as_u64).unwrap_or(0) != 0 {
-                continue;
-            }
-            let trajectory: Trajectory = match serde_json::from_value(value) {
-                Ok(t) => t,
-                Err(_) => continue,
-            };
-            if !have.contains(&trajectory.instance_id) {
-                file.append(&prediction(&trajectory))?;
-            }
+    for (_, value) in written {
+        if value.get("rollout").and_then(Value::as_u64).unwrap_or(0) != 0 {
+            continue;
+        }
+        let Ok(trajectory) = serde_json::from_value::<Trajectory>(value.clone()) else {
+            continue;
+        };
+        if !have.contains(&trajectory.instance_id) {
+            file.append(&prediction(&trajectory))?;
         }
     }
     Ok(file)

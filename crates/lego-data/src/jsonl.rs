@@ -201,45 +201,21 @@ pub fn completed_ids(path: &Path, key: &str) -> Result<HashSet<String>> {
 /// Like [`completed_ids`], and also reports a truncated last line.
 pub fn resume_state(path: &Path, key: &str) -> Result<ResumeState> {
     let mut state = ResumeState::default();
-    if !path.exists() {
-        return Ok(state);
-    }
-    let mut pending: Option<Error> = None;
-    for item in jsonl_records::<Value>(path)? {
-        if let Some(e) = pending.take() {
-            // A malformed line followed by more records is not a crash artefact.
-            return Err(e);
-        }
-        match item {
-            Ok((line, record)) => {
-                let id = match record.get(key) {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(n)) => n.to_string(),
-                    _ => {
-                        return Err(Error::invalid(
-                            format!("{}:{line}", path.display()),
-                            format!("record has no string `{key}`"),
-                        ));
-                    }
-                };
-                state.ids.insert(id);
+    let (records, truncated) = complete_records(path)?;
+    for (line, record) in records {
+        let id = match record.get(key) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => {
+                return Err(Error::invalid(
+                    format!("{}:{line}", path.display()),
+                    format!("record has no string `{key}`"),
+                ));
             }
-            Err(e @ Error::Malformed { .. }) => pending = Some(e),
-            Err(e) => return Err(e),
-        }
+        };
+        state.ids.insert(id);
     }
-    if let Some(Error::Malformed { line, source, .. }) = pending {
-        tracing::warn!(
-            path = %path.display(),
-            line,
-            error = %source,
-            "last line is incomplete (a crash mid-write): it will be written again"
-        );
-        state.truncated = Some(SkippedLine {
-            line,
-            error: source.to_string(),
-        });
-    }
+    state.truncated = truncated;
     if !state.ids.is_empty() {
         tracing::debug!(
             path = %path.display(),
@@ -248,6 +224,44 @@ pub fn resume_state(path: &Path, key: &str) -> Result<ResumeState> {
         );
     }
     Ok(state)
+}
+
+/// The complete records of an output file a run appends to, with their line numbers, for a
+/// run that resumes from it: a malformed last line (a crash mid-write) is tolerated and
+/// reported, a malformed line elsewhere is an error. A missing file holds none.
+pub fn complete_records(path: &Path) -> Result<(Vec<(usize, Value)>, Option<SkippedLine>)> {
+    let mut records = Vec::new();
+    if !path.exists() {
+        return Ok((records, None));
+    }
+    let mut pending: Option<Error> = None;
+    for item in jsonl_records::<Value>(path)? {
+        if let Some(e) = pending.take() {
+            // A malformed line followed by more records is not a crash artefact.
+            return Err(e);
+        }
+        match item {
+            Ok(record) => records.push(record),
+            Err(e @ Error::Malformed { .. }) => pending = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    let truncated = match pending {
+        Some(Error::Malformed { line, source, .. }) => {
+            tracing::warn!(
+                path = %path.display(),
+                line,
+                error = %source,
+                "last line is incomplete (a crash mid-write): it will be written again"
+            );
+            Some(SkippedLine {
+                line,
+                error: source.to_string(),
+            })
+        }
+        _ => None,
+    };
+    Ok((records, truncated))
 }
 
 fn write_err(path: &Path, source: std::io::Error) -> Error {
