@@ -95,7 +95,7 @@ pub fn run_rollouts(
     );
     let _entered = span.enter();
     // Read once: the pairs to skip, and the trajectories whose predictions a kill lost.
-    let (written, _) = complete_records(out)?;
+    let written = complete_records(out)?.records;
     let done = written_pairs(out, &written)?;
     let mut report = RolloutReport::default();
     let mut todo = Vec::new();

@@ -201,7 +201,7 @@ pub fn completed_ids(path: &Path, key: &str) -> Result<HashSet<String>> {
 /// Like [`completed_ids`], and also reports a truncated last line.
 pub fn resume_state(path: &Path, key: &str) -> Result<ResumeState> {
     let mut state = ResumeState::default();
-    let (records, truncated) = complete_records(path)?;
+    let CompleteRecords { records, truncated } = complete_records(path)?;
     for (line, record) in records {
         let id = match record.get(key) {
             Some(Value::String(s)) => s.clone(),
@@ -226,13 +226,22 @@ pub fn resume_state(path: &Path, key: &str) -> Result<ResumeState> {
     Ok(state)
 }
 
+/// What [`complete_records`] read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompleteRecords {
+    /// Each complete record with its 1-based line number.
+    pub records: Vec<(usize, Value)>,
+    /// A last line that did not parse, left by a crash mid-write.
+    pub truncated: Option<SkippedLine>,
+}
+
 /// The complete records of an output file a run appends to, with their line numbers, for a
 /// run that resumes from it: a malformed last line (a crash mid-write) is tolerated and
 /// reported, a malformed line elsewhere is an error. A missing file holds none.
-pub fn complete_records(path: &Path) -> Result<(Vec<(usize, Value)>, Option<SkippedLine>)> {
+pub fn complete_records(path: &Path) -> Result<CompleteRecords> {
     let mut records = Vec::new();
     if !path.exists() {
-        return Ok((records, None));
+        return Ok(CompleteRecords::default());
     }
     let mut pending: Option<Error> = None;
     for item in jsonl_records::<Value>(path)? {
@@ -261,7 +270,7 @@ pub fn complete_records(path: &Path) -> Result<(Vec<(usize, Value)>, Option<Skip
         }
         _ => None,
     };
-    Ok((records, truncated))
+    Ok(CompleteRecords { records, truncated })
 }
 
 fn write_err(path: &Path, source: std::io::Error) -> Error {

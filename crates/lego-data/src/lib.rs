@@ -61,8 +61,9 @@ pub use curriculum::{Length, Stage, assign_tiers, difficulty, stage_plan};
 pub use error::{Error, Result};
 pub use examples::example_trajectories;
 pub use jsonl::{
-    JsonlAppender, ReadOptions, ReadReport, ResumeState, SkippedLine, complete_records,
-    completed_ids, jsonl_records, read_jsonl, resume_state, write_atomic, write_jsonl,
+    CompleteRecords, JsonlAppender, ReadOptions, ReadReport, ResumeState, SkippedLine,
+    complete_records, completed_ids, jsonl_records, read_jsonl, resume_state, write_atomic,
+    write_jsonl,
 };
 pub use mine::{
     DEFAULT_TEST_PATTERNS, FileDiff, GitRef, LinkedIssue, MineOptions, PullRequest, Rejection,
