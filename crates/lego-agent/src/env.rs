@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use lego_sandbox::{ExecOptions, Sandbox, Starter, with_stdin};
 
 use crate::error::{Error, Result};
+use crate::rollouts::lock;
 
 /// Where the repositories of a task set are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,15 +180,12 @@ impl<'a> JobSandboxes<'a> {
             }
         })?;
         let sandbox = self.starter.start(&repo.path(), Some(&task.repo))?;
-        *self.prepared[job].lock().unwrap_or_else(|e| e.into_inner()) = Some(repo);
+        *lock(&self.prepared[job]) = Some(repo);
         Ok(sandbox)
     }
 
     /// The repository job `job`'s sandbox was made from; dropping it removes the copy.
     pub(crate) fn take_repo(&self, job: usize) -> Option<TaskRepo> {
-        self.prepared[job]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        lock(&self.prepared[job]).take()
     }
 }

@@ -48,3 +48,12 @@ pub enum Error {
 
 /// lego-agent's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes on one line, outermost first: what a trajectory's `end_detail` and a
+/// runner's failure list say.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let parts: Vec<String> = std::iter::successors(Some(e), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    parts.join(": ")
+}

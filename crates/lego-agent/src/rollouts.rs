@@ -295,11 +295,7 @@ fn outcome_name(trajectory: &Trajectory) -> &'static str {
 
 /// A pool job's failure and its causes on one line.
 pub(crate) fn job_error<E: std::error::Error + 'static>(e: &JobError<E>) -> String {
-    let parts: Vec<String> =
-        std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source())
-            .map(ToString::to_string)
-            .collect();
-    parts.join(": ")
+    crate::error::error_chain(e)
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -75,7 +75,7 @@ impl Policy for OpenAiPolicy {
                 }),
             }),
             Err(e) => {
-                let text = chain(&e);
+                let text = crate::error::error_chain(&e);
                 if e.status() == Some(400) && says_context_is_full(&text) {
                     Err(PolicyError::ContextFull(text))
                 } else {
@@ -98,11 +98,4 @@ fn says_context_is_full(text: &str) -> bool {
     ]
     .iter()
     .any(|s| lower.contains(s))
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let parts: Vec<String> = std::iter::successors(Some(e), |e| e.source())
-        .map(ToString::to_string)
-        .collect();
-    parts.join(": ")
 }
